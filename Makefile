@@ -1,0 +1,60 @@
+# The two commands: `make run` and `make test`. Both set up what they need (apt and
+# pip) and are safe to run twice. The virtual environment is .venv/.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+EXTRAS ?= test,server
+APT_PACKAGES := espeak-ng libespeak-ng1 sox libportaudio2 pulseaudio pulseaudio-utils \
+  libasound2-plugins alsa-utils xvfb xauth xdotool x11-utils imagemagick libegl1 libgl1 \
+  libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 fonts-dejavu-core libxcb-cursor0 \
+  libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-shape0 \
+  libxcb-xfixes0 libxcb-xkb1 libx11-xcb1 nodejs ruby tmux
+comma := ,
+STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)-$(subst $(comma),_,$(EXTRAS))
+
+.PHONY: run test bench lint setup system-deps clean
+
+## run: set up, then start oi_voice (the terminal chat when there is no display)
+run: setup
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] && [ -x $(BIN)/oi-voice ] && $(BIN)/python -c "import PySide6" 2>/dev/null; then \
+	  exec $(BIN)/oi-voice; \
+	else \
+	  echo "No display (or no desktop app installed): opening the terminal chat. Ctrl-C or Ctrl-D quits."; \
+	  exec $(BIN)/oi; \
+	fi
+
+## test: set up, then lint and run the whole suite
+test: setup lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+
+## bench: measure oi_voice side by side with Open Interpreter (prints a table)
+bench: setup
+	$(BIN)/python tests/bench/run.py
+
+lint: setup
+	$(BIN)/ruff check oi_voice tests
+	$(BIN)/mypy
+
+setup: system-deps $(STAMP)
+
+# apt only when something is missing, so a second run costs nothing.
+system-deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages: $$missing"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[$(EXTRAS)]"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,83 @@
+"""oi_voice: let a language model run code on your computer, with you in control.
+
+>>> from oi_voice import interpreter
+>>> interpreter.chat("Plot AAPL and META's normalized stock prices")
+
+``interpreter`` is created on first access, so ``import oi_voice`` starts nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from oi_voice.core.interpreter import Interpreter
+from oi_voice.errors import (
+    AudioDeviceError,
+    AudioFileError,
+    BusyError,
+    ComputerError,
+    ConfigError,
+    KernelDiedError,
+    LanguageNotAvailableError,
+    LLMAuthError,
+    LLMBadRequestError,
+    LLMConnectionError,
+    LLMError,
+    LLMRateLimitError,
+    LLMServerError,
+    LLMStreamError,
+    LLMTimeoutError,
+    OIVoiceError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AudioDeviceError",
+    "AudioFileError",
+    "BusyError",
+    "ComputerError",
+    "ConfigError",
+    "Interpreter",
+    "KernelDiedError",
+    "LLMAuthError",
+    "LLMBadRequestError",
+    "LLMConnectionError",
+    "LLMError",
+    "LLMRateLimitError",
+    "LLMServerError",
+    "LLMStreamError",
+    "LLMTimeoutError",
+    "LanguageNotAvailableError",
+    "OIVoiceError",
+    "__version__",
+    "interpreter",
+]
+
+if TYPE_CHECKING:
+    interpreter: Interpreter
+
+
+def _terminal_display(owner: Interpreter) -> Any:
+    from oi_voice.cli.display import TerminalDisplay
+
+    return TerminalDisplay(owner)
+
+
+def _terminal_chat(owner: Interpreter) -> None:
+    from oi_voice.cli.terminal import interactive_chat
+
+    interactive_chat(owner)
+
+
+# The composition root: core knows only the Display protocol, the CLI implements it.
+Interpreter.display_factory = _terminal_display
+Interpreter.terminal_chat = _terminal_chat
+
+
+def __getattr__(name: str) -> Any:
+    if name == "interpreter":
+        instance = Interpreter()
+        globals()["interpreter"] = instance
+        return instance
+    raise AttributeError(f"module 'oi_voice' has no attribute {name!r}")

@@ -1,0 +1,1 @@
+"""``oi``: the terminal chat (flags, rendering, approval prompt, magic commands)."""

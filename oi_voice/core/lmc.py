@@ -1,0 +1,225 @@
+"""LMC messages and chunks (Open Interpreter 0.4's shapes) and their OpenAI form.
+
+A *message* is a complete dict in ``interpreter.messages``:
+``{'role': 'assistant', 'type': 'code', 'format': 'python', 'content': 'print(1)'}``.
+A *chunk* is what a stream yields: the same keys, plus ``start``/``end`` flag chunks
+and ``active_line`` chunks, which are never stored as messages.
+
+Every ``assistant``/``code`` message is followed, in ``messages``, by exactly one
+``computer``/``console``/``output`` message (its result, or why it did not run) and
+optionally ``computer``/``image`` messages. ``to_openai`` relies on that order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+Chunk = dict[str, Any]
+Message = dict[str, Any]
+
+ASSISTANT = "assistant"
+COMPUTER = "computer"
+USER = "user"
+
+DECLINED = "The user declined to run this code"
+NO_OUTPUT = "The code ran and printed nothing."
+NOT_RUN = "This code was not run."
+
+
+# --- chunk constructors ----------------------------------------------------------
+
+
+def flag(role: str, type_: str, *, start: bool = False, end: bool = False, format: str | None = None) -> Chunk:
+    """A start or end flag chunk: ``{'role':..., 'type':..., 'start': True}``."""
+    chunk: Chunk = {"role": role, "type": type_}
+    if format is not None:
+        chunk["format"] = format
+    if start:
+        chunk["start"] = True
+    if end:
+        chunk["end"] = True
+    return chunk
+
+
+def piece(role: str, type_: str, content: Any, *, format: str | None = None) -> Chunk:
+    """A content chunk (also the shape of a complete message)."""
+    chunk: Chunk = {"role": role, "type": type_}
+    if format is not None:
+        chunk["format"] = format
+    chunk["content"] = content
+    return chunk
+
+
+def error(kind: str, message: str) -> Chunk:
+    """An error chunk. ``kind``: ``llm`` (the model failed), ``loop`` (a loop guard stopped
+    the turn), ``input`` (the request was unusable), ``computer`` (execution set-up failed),
+    ``cancelled`` (the user stopped the turn)."""
+    return {"role": COMPUTER, "type": "error", "format": kind, "content": message}
+
+
+def is_flag(chunk: Chunk) -> bool:
+    """True for start/end flag chunks."""
+    return bool(chunk.get("start") or chunk.get("end"))
+
+
+# --- messages from the user ----------------------------------------------------
+
+
+def user_messages(message: str | Message | list[Message]) -> list[Message]:
+    """Normalise what ``chat()`` accepts (text, one LMC message, a list) into messages.
+
+    Raises ValueError with a specific reason for unusable input.
+    """
+    if isinstance(message, str):
+        return [piece(USER, "message", message)]
+    if isinstance(message, dict):
+        return user_messages([message])
+    if isinstance(message, list):
+        out: list[Message] = []
+        for item in message:
+            if not isinstance(item, dict) or "role" not in item or "type" not in item:
+                raise ValueError(f"each message needs 'role' and 'type', got {item!r:.80}")
+            out.append(dict(item))
+        return out
+    raise ValueError(f"chat() takes a string, a message dict or a list of them, not {type(message).__name__}")
+
+
+# --- conversion to the OpenAI chat format ----------------------------------------
+
+
+def _image_url(message: Message) -> str:
+    fmt = str(message.get("format", "base64.png"))
+    if fmt.startswith("base64."):
+        return f"data:image/{fmt.split('.', 1)[1]};base64,{message['content']}"
+    return str(message["content"])  # a path or URL
+
+
+def _code_fence(message: Message) -> str:
+    return f"```{message.get('format', '')}\n{message.get('content', '')}\n```"
+
+
+def _results(group: list[Message], vision: bool) -> tuple[str, list[Message]]:
+    """The text a code block's result messages give the model, and its images."""
+    texts = [str(m.get("content") or "") for m in group if m.get("type") == "console"]
+    images = [m for m in group if m.get("type") == "image"]
+    text = "\n".join(t for t in texts if t) or NO_OUTPUT
+    if images and not vision:
+        text += f"\n[The code displayed {len(images)} image(s); this model cannot see images.]"
+    return text, images if vision else []
+
+
+def _split_results(messages: list[Message], start: int) -> tuple[list[list[Message]], int]:
+    """Split the computer messages from ``start`` into per-code-block groups.
+
+    Each console message opens a group; images join the current group.
+    """
+    groups: list[list[Message]] = []
+    i = start
+    while i < len(messages) and messages[i].get("role") == COMPUTER:
+        m = messages[i]
+        if m.get("type") == "console" or not groups:
+            groups.append([m])
+        else:
+            groups[-1].append(m)
+        i += 1
+    return groups, i
+
+
+def to_openai(
+    messages: list[Message], *, system: str, function_calling: bool, vision: bool
+) -> list[dict[str, Any]]:
+    """Convert LMC messages to OpenAI chat messages.
+
+    In function-calling mode code becomes ``execute`` tool calls answered by ``tool``
+    messages; otherwise code is a markdown fence and its output a user message.
+    Tool-call ids are derived from positions, so the same messages always convert
+    the same way (saved conversations included).
+    """
+    out: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
+    call_no = 0
+    i = 0
+    while i < len(messages):
+        m = messages[i]
+        role, type_ = m.get("role"), m.get("type")
+        if role == USER:
+            out.append(_user_to_openai(m, vision))
+            i += 1
+            continue
+        if role == ASSISTANT:
+            # Consecutive assistant messages are one model reply.
+            texts: list[str] = []
+            codes: list[Message] = []
+            while i < len(messages) and messages[i].get("role") == ASSISTANT:
+                a = messages[i]
+                if a.get("type") == "code":
+                    codes.append(a)
+                    if not function_calling:
+                        texts.append(_code_fence(a))
+                elif a.get("content"):
+                    texts.append(str(a["content"]))
+                i += 1
+            groups, i = _split_results(messages, i)
+            if function_calling:
+                reply: dict[str, Any] = {"role": "assistant", "content": "\n\n".join(texts) or None}
+                ids = []
+                if codes:
+                    calls = []
+                    for code in codes:
+                        call_no += 1
+                        ids.append(f"call_{call_no}")
+                        args = {"language": code.get("format", ""), "code": code.get("content", "")}
+                        calls.append(
+                            {"id": ids[-1], "type": "function",
+                             "function": {"name": "execute", "arguments": json.dumps(args)}}
+                        )
+                    reply["tool_calls"] = calls
+                out.append(reply)
+                pending_images: list[Message] = []
+                for n, call_id in enumerate(ids):
+                    text, images = _results(groups[n], vision) if n < len(groups) else (NOT_RUN, [])
+                    out.append({"role": "tool", "tool_call_id": call_id, "content": text})
+                    pending_images += images
+                if pending_images:
+                    out.append(_images_to_openai(pending_images))
+            else:
+                out.append({"role": "assistant", "content": "\n\n".join(texts)})
+                for n, _code in enumerate(codes):
+                    text, images = _results(groups[n], vision) if n < len(groups) else (NOT_RUN, [])
+                    out.append({"role": "user", "content": f"Code output:\n{text}"})
+                    if images:
+                        out.append(_images_to_openai(images))
+            continue
+        # Computer messages with no code before them (a restored or hand-made history).
+        groups, i = _split_results(messages, i)
+        for group in groups:
+            text, images = _results(group, vision)
+            out.append({"role": "user", "content": f"Output:\n{text}"})
+            if images:
+                out.append(_images_to_openai(images))
+    return out
+
+
+def _user_to_openai(m: Message, vision: bool) -> dict[str, Any]:
+    type_ = m.get("type")
+    if type_ == "image":
+        if vision:
+            return _images_to_openai([m])
+        return {"role": "user", "content": "[The user sent an image; this model cannot see images.]"}
+    if type_ == "file":
+        return {"role": "user", "content": f"File: {m.get('content', '')}"}
+    return {"role": "user", "content": str(m.get("content") or "")}
+
+
+def _images_to_openai(images: list[Message]) -> dict[str, Any]:
+    parts: list[dict[str, Any]] = [{"type": "text", "text": "Image output:"}]
+    parts += [{"type": "image_url", "image_url": {"url": _image_url(im)}} for im in images]
+    return {"role": "user", "content": parts}
+
+
+def strip_flags(chunks: Iterable[Chunk]) -> Iterator[Chunk]:
+    """The chunks that carry content, minus active-line markers."""
+    for chunk in chunks:
+        if not is_flag(chunk) and chunk.get("format") != "active_line":
+            yield chunk

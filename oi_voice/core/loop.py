@@ -1,0 +1,474 @@
+"""One turn: model stream -> code -> approval -> run -> output back to the model -> repeat.
+
+``Turn.run()`` is an async generator of LMC chunks. It appends every completed
+message through ``commit`` (which also journals it), so ``messages`` always holds
+whole messages: each code message is followed by its console message (the output,
+or why it did not run), whatever happened — a decline, a failure, a cut stream or a
+cancelled turn. Errors the model caused (bad tool arguments, an unknown language)
+go back to the model as output; errors of the model server end the turn with an
+``error`` chunk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from oi_voice.computer import Computer, RunEvent
+from oi_voice.computer.base import ActiveLine, Image, Output, RunFinished
+from oi_voice.core import lmc
+from oi_voice.core.approval import ApprovalGate, ApprovalRequest, Decision
+from oi_voice.core.codeblocks import CodeDelta, CodeEnd, CodeStart, FenceParser, Text, ToolCallError, parse_tool_arguments
+from oi_voice.core.context import trim
+from oi_voice.core.lmc import ASSISTANT, COMPUTER, Chunk, Message
+from oi_voice.core.output import OutputCollector
+from oi_voice.core.risk import describe, rate
+from oi_voice.errors import LLMError
+from oi_voice.llm import ChatRequest, Finish, TextDelta, ToolCallDelta, client_for
+
+Commit = Callable[[Message], None]
+
+
+@dataclass
+class TurnConfig:
+    """Everything a turn needs, snapshotted from the interpreter when the turn starts."""
+
+    request: ChatRequest
+    transport: str
+    system: str
+    function_calling: bool
+    vision: bool
+    #: Tokens the history may take: context_window - max_tokens.
+    context_budget: int
+    #: Fence tags and aliases -> canonical names of the enabled languages.
+    language_tags: dict[str, str]
+    enabled: list[str]
+    max_steps: int = 20
+    max_output: int = 2800
+    auto_run: bool = False
+    safe_mode: str = "off"
+    output_dir: Path = field(default_factory=lambda: Path("."))
+    cwd: str | None = None
+
+
+def execute_tool(languages: list[str]) -> dict[str, Any]:
+    """The single tool the model is given."""
+    return {
+        "type": "function",
+        "function": {
+            "name": "execute",
+            "description": "Executes code on the user's machine, in the user's local environment, "
+                           "and returns the output.",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "language": {"type": "string", "enum": languages,
+                                 "description": "The programming language."},
+                    "code": {"type": "string", "description": "The code to execute."},
+                },
+                "required": ["language", "code"],
+            },
+        },
+    }
+
+
+_CODE_KEY = re.compile(r'"code"\s*:\s*"')
+_LANG_KEY = re.compile(r'"language"\s*:\s*"([^"\\]*)"')
+_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
+def _partial_code(arguments: str) -> str | None:
+    """The decoded prefix of the ``code`` string in an incomplete JSON arguments text."""
+    match = _CODE_KEY.search(arguments)
+    if match is None:
+        return None
+    out: list[str] = []
+    i = match.end()
+    while i < len(arguments):
+        c = arguments[i]
+        if c == '"':
+            break
+        if c != "\\":
+            out.append(c)
+            i += 1
+            continue
+        if i + 1 >= len(arguments):
+            break
+        esc = arguments[i + 1]
+        if esc == "u":
+            if i + 6 > len(arguments):
+                break
+            try:
+                out.append(chr(int(arguments[i + 2 : i + 6], 16)))
+            except ValueError:
+                break
+            i += 6
+        else:
+            out.append(_ESCAPES.get(esc, esc))
+            i += 2
+    return "".join(out)
+
+
+@dataclass
+class _ToolCall:
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+    language: str | None = None
+    streamed: str = ""
+
+
+class ReplyAssembler:
+    """Turns the model's deltas into LMC chunks and completed assistant messages."""
+
+    def __init__(self, language_tags: dict[str, str]) -> None:
+        self._tags = language_tags
+        self._parser = FenceParser(language_tags)
+        self._open: str | None = None  # "message" | "code" currently between flags
+        self._code_format = ""
+        self._text: list[str] = []
+        self._code: list[str] = []
+        self._calls: dict[int, _ToolCall] = {}
+        self.messages: list[Message] = []
+        self.finish_reason: str | None = None
+
+    # -- flags ------------------------------------------------------------------------
+
+    def _close(self) -> list[Chunk]:
+        if self._open == "message":
+            self._open = None
+            text = "".join(self._text)
+            self._text = []
+            if text.strip():
+                self.messages.append(lmc.piece(ASSISTANT, "message", text))
+            return [lmc.flag(ASSISTANT, "message", end=True)]
+        if self._open == "code":
+            self._open = None
+            self.messages.append(lmc.piece(ASSISTANT, "code", "".join(self._code), format=self._code_format))
+            self._code = []
+            return [lmc.flag(ASSISTANT, "code", end=True, format=self._code_format)]
+        return []
+
+    def _text_chunk(self, text: str) -> list[Chunk]:
+        out = [] if self._open == "message" else [*self._close(), lmc.flag(ASSISTANT, "message", start=True)]
+        self._open = "message"
+        self._text.append(text)
+        return [*out, lmc.piece(ASSISTANT, "message", text)]
+
+    def _code_start(self, language: str) -> list[Chunk]:
+        out = self._close()
+        self._open, self._code_format = "code", language
+        return [*out, lmc.flag(ASSISTANT, "code", start=True, format=language)]
+
+    def _code_chunk(self, text: str) -> list[Chunk]:
+        self._code.append(text)
+        return [lmc.piece(ASSISTANT, "code", text, format=self._code_format)]
+
+    def _parsed(self, events: list[Any]) -> list[Chunk]:
+        out: list[Chunk] = []
+        for ev in events:
+            if isinstance(ev, Text):
+                if ev.text:
+                    out += self._text_chunk(ev.text)
+            elif isinstance(ev, CodeStart):
+                out += self._code_start(ev.language)
+            elif isinstance(ev, CodeDelta):
+                out += self._code_chunk(ev.text)
+            elif isinstance(ev, CodeEnd):
+                out += self._close()
+        return out
+
+    # -- deltas -------------------------------------------------------------------------
+
+    def feed(self, delta: TextDelta | ToolCallDelta | Finish) -> list[Chunk]:
+        """Chunks for one delta."""
+        if isinstance(delta, TextDelta):
+            return self._parsed(self._parser.feed(delta.text))
+        if isinstance(delta, ToolCallDelta):
+            return self._tool_delta(delta)
+        self.finish_reason = delta.reason
+        return []
+
+    def _tool_delta(self, delta: ToolCallDelta) -> list[Chunk]:
+        out: list[Chunk] = []
+        if not self._calls:
+            # Text before a tool call is complete once the call begins.
+            out += self._parsed(self._parser.close())
+            self._parser = FenceParser(self._tags)
+        call = self._calls.setdefault(delta.index, _ToolCall())
+        if delta.index != max(self._calls):
+            return out  # fragments of an earlier call: assembled at finish
+        call.id = call.id or delta.id
+        call.name = call.name or delta.name
+        call.arguments += delta.arguments
+        if call.language is None:
+            match = _LANG_KEY.search(call.arguments)
+            if match:
+                call.language = self._tags.get(match.group(1).lower(), match.group(1).lower())
+                out += self._code_start(call.language)
+        if call.language is not None:
+            prefix = _partial_code(call.arguments) or ""
+            if prefix.startswith(call.streamed) and len(prefix) > len(call.streamed):
+                out += self._code_chunk(prefix[len(call.streamed):])
+                call.streamed = prefix
+        return out
+
+    def finish(self) -> tuple[list[Chunk], list[str]]:
+        """Chunks that complete the reply, and problems with tool calls to tell the model."""
+        out = self._parsed(self._parser.close())
+        problems: list[str] = []
+        for index in sorted(self._calls):
+            call = self._calls[index]
+            try:
+                language, code = parse_tool_arguments(call.name, call.arguments, self._tags)
+            except ToolCallError as exc:
+                if self._open == "code":
+                    self._open = None  # the partial code never becomes a message
+                    self._code = []
+                    out.append(lmc.flag(ASSISTANT, "code", end=True, format=self._code_format))
+                problems.append(str(exc))
+                continue
+            if self._open == "code" and call.language == language and code.startswith(call.streamed):
+                rest = code[len(call.streamed):]
+                if rest:
+                    out += self._code_chunk(rest)
+                self._code = [code]
+                out += self._close()
+            else:
+                if self._open == "code":
+                    self._open = None
+                    self._code = []
+                    out.append(lmc.flag(ASSISTANT, "code", end=True, format=self._code_format))
+                out += [*self._code_start(language), *self._code_chunk(code)]
+                self._code = [code]
+                out += self._close()
+        out += self._close()
+        return out, problems
+
+    def abort(self) -> list[Chunk]:
+        """Close what is open after the stream failed: text so far is kept, partial code dropped."""
+        out = self._parsed(self._parser.close()) if not self._calls else []
+        if self._open == "code":
+            self._open = None
+            self._code = []
+            out.append(lmc.flag(ASSISTANT, "code", end=True, format=self._code_format))
+        return out + self._close()
+
+
+class Turn:
+    """One user turn, run on the engine loop."""
+
+    def __init__(self, config: TurnConfig, messages: list[Message], commit: Commit,
+                 computer: Computer, gate: ApprovalGate) -> None:
+        self.config = config
+        self._messages = messages
+        self._commit = commit
+        self._computer = computer
+        self._gate = gate
+        self._failed: set[tuple[str, str]] = set()
+
+    async def run(self) -> AsyncIterator[Chunk]:
+        """Run the turn; yields LMC chunks."""
+        cfg = self.config
+        for _step in range(cfg.max_steps):
+            reply = ReplyAssembler(cfg.language_tags)
+            committed = 0
+            try:
+                async for chunk in self._stream(reply):
+                    yield chunk
+                    committed = self._commit_new(reply, committed)
+                chunks, problems = reply.finish()
+                for chunk in chunks:
+                    yield chunk
+                committed = self._commit_new(reply, committed)
+            except LLMError as exc:
+                for chunk in reply.abort():
+                    yield chunk
+                self._commit_new(reply, committed)
+                yield lmc.error("llm", _describe_llm_error(exc, cfg.request))
+                return
+            except BaseException:
+                reply.abort()
+                self._commit_new(reply, committed)
+                raise
+            codes = [m for m in reply.messages if m["type"] == "code"]
+            if problems:
+                # The model's malformed call goes back to it as the tool's answer.
+                for problem in problems:
+                    bad = lmc.piece(ASSISTANT, "code", "", format="unknown")
+                    self._commit(bad)
+                    self._commit(lmc.piece(COMPUTER, "console", f"Error: {problem}", format="output"))
+                    yield lmc.piece(COMPUTER, "console", f"Error: {problem}", format="output")
+            if not codes and not problems:
+                if not any(m["type"] == "message" for m in reply.messages):
+                    yield lmc.error("loop", "The model returned an empty reply, so the turn stopped.")
+                return
+            stop = False
+            for n, code in enumerate(codes):
+                if stop:
+                    self._commit(lmc.piece(COMPUTER, "console", lmc.NOT_RUN + " An earlier block did not "
+                                           "complete.", format="output"))
+                    continue
+                outcome: list[str] = []
+                async for chunk in self._handle_code(code, outcome):
+                    yield chunk
+                status = outcome[0] if outcome else "error"
+                if status in ("declined", "failed"):
+                    stop = n < len(codes) - 1
+                elif status in ("interrupted", "repeated"):
+                    for _rest in codes[n + 1:]:
+                        self._commit(lmc.piece(COMPUTER, "console", lmc.NOT_RUN, format="output"))
+                    if status == "repeated":
+                        yield lmc.error("loop", "The model proposed the same code again after it failed, "
+                                        "so the turn stopped.")
+                    return
+        yield lmc.error("loop", f"Stopped after {cfg.max_steps} steps without finishing (max_steps). "
+                        "Say 'continue' to let it go on.")
+
+    def _commit_new(self, reply: ReplyAssembler, committed: int) -> int:
+        for message in reply.messages[committed:]:
+            self._commit(message)
+        return len(reply.messages)
+
+    async def _stream(self, reply: ReplyAssembler) -> AsyncIterator[Chunk]:
+        cfg = self.config
+        history = lmc.to_openai(self._messages, system=cfg.system, function_calling=cfg.function_calling,
+                                vision=cfg.vision)
+        request = ChatRequest(**{**cfg.request.__dict__, "messages": trim(history, cfg.context_budget)})
+        if cfg.function_calling:
+            request.tools = [execute_tool(cfg.enabled)]
+        client = client_for(request, cfg.transport)
+        async for delta in client.stream(request):
+            for chunk in reply.feed(delta):
+                yield chunk
+
+    async def _handle_code(self, code: Message, outcome: list[str]) -> AsyncIterator[Chunk]:
+        """Approve and run one code message; appends its outcome word to ``outcome``."""
+        cfg = self.config
+        language, text = str(code.get("format", "")), str(code.get("content", ""))
+        resolved = self._computer.resolve(language)
+        if resolved is None or resolved not in cfg.enabled:
+            names = ", ".join(cfg.enabled) or "none"
+            reason = f"{language or 'That language'} is not available here. Available languages: {names}."
+            if resolved is not None and resolved in self._computer.available_names():
+                reason = f"{resolved} is disabled in the settings. Available languages: {names}."
+            elif resolved is not None:
+                reason = f"{resolved} is not installed on this computer. Available languages: {names}."
+            self._commit(lmc.piece(COMPUTER, "console", reason, format="output"))
+            yield lmc.piece(COMPUTER, "console", reason, format="output")
+            outcome.append("failed")
+            return
+        key = (resolved, text.strip())
+        if key in self._failed:
+            note = lmc.NOT_RUN + " It is the same code that just failed."
+            self._commit(lmc.piece(COMPUTER, "console", note, format="output"))
+            outcome.append("repeated")
+            return
+
+        risk = rate(resolved, text, cwd=cfg.cwd)
+        request = ApprovalRequest(self._gate.new_id(), resolved, text, risk, describe(resolved, text, risk))
+        automatic = (cfg.auto_run and not (cfg.safe_mode != "off" and risk.level == "high")) or (
+            self._gate.always and risk.level != "high")
+        future = None if automatic else self._gate.open(request)
+        # The request is open before the chunk is seen, so a consumer can answer at once.
+        yield lmc.piece(COMPUTER, "confirmation", request.to_content(), format="execution")
+        try:
+            decision = Decision.run(source="auto") if future is None else await future
+        except BaseException:
+            self._commit(lmc.piece(COMPUTER, "console", lmc.NOT_RUN + " The turn was cancelled.",
+                                   format="output"))
+            raise
+        if decision.action == "decline":
+            reason = decision.reason.strip()
+            note = f"{lmc.DECLINED}: {reason}" if reason else f"{lmc.DECLINED}."
+            self._commit(lmc.piece(COMPUTER, "console", note, format="output"))
+            yield lmc.piece(COMPUTER, "console", note, format="output")
+            outcome.append("declined")
+            return
+        if decision.code is not None and decision.code != text:
+            text = decision.code
+            code["content"] = text  # messages record the code that actually ran
+        async for chunk in self._run(resolved, text, outcome):
+            yield chunk
+        if outcome and outcome[0] == "failed":
+            self._failed.add((resolved, text.strip()))
+
+    async def _run(self, language: str, code: str, outcome: list[str]) -> AsyncIterator[Chunk]:
+        cfg = self.config
+        collector = OutputCollector(cfg.max_output, cfg.output_dir)
+        images: list[Message] = []
+        finished: RunFinished | None = None
+        warned = False
+        yield lmc.flag(COMPUTER, "console", start=True)
+        try:
+            event: RunEvent
+            async for event in self._computer.run(language, code):
+                if isinstance(event, Output):
+                    shown = collector.add(event.text)
+                    if shown:
+                        yield lmc.piece(COMPUTER, "console", shown, format="output")
+                    elif not warned:
+                        warned = True
+                        yield lmc.piece(COMPUTER, "console", "\n[... output continues; the end is shown when "
+                                        "the run finishes]\n", format="output")
+                elif isinstance(event, ActiveLine):
+                    yield lmc.piece(COMPUTER, "console", event.line, format="active_line")
+                elif isinstance(event, Image):
+                    image = lmc.piece(COMPUTER, "image", event.data, format=event.format)
+                    images.append(image)
+                    yield image
+                elif isinstance(event, RunFinished):
+                    finished = event
+        except BaseException:
+            collector.add("\n[Stopped: the turn was cancelled.]")
+            self._commit(lmc.piece(COMPUTER, "console", collector.finish(), format="output"))
+            for image in images:
+                self._commit(image)
+            raise
+        if collector.overflowed_stream:
+            yield lmc.piece(COMPUTER, "console", collector.stream_tail_note(), format="output")
+        status = finished.status if finished else "error"
+        note = _status_note(finished)
+        if note:
+            collector.add(note)
+            yield lmc.piece(COMPUTER, "console", note, format="output")
+        yield lmc.flag(COMPUTER, "console", end=True)
+        self._commit(lmc.piece(COMPUTER, "console", collector.finish(), format="output"))
+        for image in images:
+            self._commit(image)
+        outcome.append({"ok": "ok", "interrupted": "interrupted"}.get(status, "failed"))
+
+
+def _status_note(finished: RunFinished | None) -> str:
+    """What the output should say about how the run ended, beyond what it printed."""
+    if finished is None:
+        return "\n[The run ended without a result.]"
+    if finished.status == "interrupted":
+        return "\n[Stopped by the user.]" + (f" {finished.message}" if finished.message else "")
+    if finished.status in ("died", "needs_input", "unavailable") or (finished.status == "error" and finished.message):
+        return "\n" + finished.message
+    return ""
+
+
+def _describe_llm_error(exc: LLMError, request: ChatRequest) -> str:
+    where = f" at {request.api_base}" if request.api_base else ""
+    return f"The model ({request.model}{where}) failed: {exc}"
+
+
+def dumps_chunk(chunk: Chunk) -> str:
+    """A chunk as one line of JSON (for logs and the server)."""
+    return json.dumps(chunk, ensure_ascii=False, default=str)
+
+
+async def cancel_quietly(task: asyncio.Task[Any]) -> None:
+    """Cancel ``task`` and wait for it, swallowing its CancelledError."""
+    task.cancel()
+    try:
+        await task
+    except (asyncio.CancelledError, Exception):
+        pass
