@@ -36,7 +36,7 @@ def _encoding() -> _Encoding | None:
         try:
             import tiktoken
 
-            return tiktoken.get_encoding("cl100k_base")  # type: ignore[no-any-return]
+            return tiktoken.get_encoding("cl100k_base")
         except Exception:  # no cache, no network: fall back to the estimate
             return None
 

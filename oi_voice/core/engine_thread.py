@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -65,7 +65,8 @@ class EngineThread:
             future.cancel()
             raise
 
-    def iterate(self, agen: AsyncIterator[T], on_close: Callable[[], Awaitable[None]] | None = None) -> Iterator[T]:
+    def iterate(self, agen: AsyncIterator[T],
+                on_close: Callable[[], Coroutine[Any, Any, None]] | None = None) -> Iterator[T]:
         """Iterate an async generator from a plain thread, one item per request.
 
         Pull-based on purpose: the engine produces the next chunk only when the consumer
@@ -76,7 +77,7 @@ class EngineThread:
         try:
             while True:
                 try:
-                    item = self.call(agen.__anext__())  # type: ignore[arg-type]
+                    item: T = self.call(_next(agen))
                 except StopAsyncIteration:
                     return
                 yield item
@@ -89,3 +90,7 @@ class EngineThread:
                     pass
             if on_close is not None:
                 self.submit(on_close()).result(timeout=10)
+
+
+async def _next(agen: AsyncIterator[T]) -> T:
+    return await agen.__anext__()

@@ -12,6 +12,7 @@ go back to the model as output; errors of the model server end the turn with an
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
 from collections.abc import AsyncIterator, Callable
@@ -339,9 +340,9 @@ class Turn:
         cfg = self.config
         history = lmc.to_openai(self._messages, system=cfg.system, function_calling=cfg.function_calling,
                                 vision=cfg.vision)
-        request = ChatRequest(**{**cfg.request.__dict__, "messages": trim(history, cfg.context_budget)})
-        if cfg.function_calling:
-            request.tools = [execute_tool(cfg.enabled)]
+        request = dataclasses.replace(
+            cfg.request, messages=trim(history, cfg.context_budget),
+            tools=[execute_tool(cfg.enabled)] if cfg.function_calling else None)
         client = client_for(request, cfg.transport)
         async for delta in client.stream(request):
             for chunk in reply.feed(delta):
