@@ -3,14 +3,14 @@
 >>> from oi_voice import interpreter
 >>> interpreter.chat("Plot AAPL and META's normalized stock prices")
 
-``interpreter`` is created on first access, so ``import oi_voice`` starts nothing.
+``Interpreter`` and ``interpreter`` are loaded on first access, so ``import oi_voice``
+(and ``oi --version``) costs next to nothing and starts nothing.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from oi_voice.core.interpreter import Interpreter
 from oi_voice.errors import (
     AudioDeviceError,
     AudioFileError,
@@ -55,6 +55,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from oi_voice.core.interpreter import Interpreter
+
     interpreter: Interpreter
 
 
@@ -70,14 +72,29 @@ def _terminal_chat(owner: Interpreter) -> None:
     interactive_chat(owner)
 
 
-# The composition root: core knows only the Display protocol, the CLI implements it.
-Interpreter.display_factory = _terminal_display
-Interpreter.terminal_chat = _terminal_chat
+def _serve(owner: Interpreter, **options: Any) -> None:
+    from oi_voice.server import serve
+
+    serve(owner, **options)
+
+
+def _load_interpreter_class() -> type[Interpreter]:
+    from oi_voice.core.interpreter import Interpreter
+
+    # The composition root: core knows only protocols; the front ends implement them.
+    Interpreter.display_factory = _terminal_display
+    Interpreter.terminal_chat = _terminal_chat
+    Interpreter.server_factory = _serve
+    return Interpreter
 
 
 def __getattr__(name: str) -> Any:
+    if name == "Interpreter":
+        cls = _load_interpreter_class()
+        globals()["Interpreter"] = cls
+        return cls
     if name == "interpreter":
-        instance = Interpreter()
+        instance = __getattr__("Interpreter")()
         globals()["interpreter"] = instance
         return instance
     raise AttributeError(f"module 'oi_voice' has no attribute {name!r}")

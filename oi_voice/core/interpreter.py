@@ -192,6 +192,8 @@ class Interpreter:
     display_factory: ClassVar[Callable[[Interpreter], Display] | None] = None
     #: Runs ``chat()`` with no message as an interactive terminal chat.
     terminal_chat: ClassVar[Callable[[Interpreter], None] | None] = None
+    #: Serves an interpreter over HTTP; set by ``oi_voice/__init__`` (core imports no front end).
+    server_factory: ClassVar[Callable[..., None] | None] = None
 
     def __init__(self, **settings: Any) -> None:
         self.llm = LLM()
@@ -387,6 +389,17 @@ class Interpreter:
     def stop(self) -> None:
         """Interrupt running code (the turn then ends)."""
         self.computer.stop()
+
+    def server(self, host: str = "127.0.0.1", port: int = 8000, **options: Any) -> None:
+        """Serve this interpreter over HTTP (FastAPI on uvicorn) until interrupted.
+
+        ``GET/POST /chat`` stream LMC chunks as server-sent events, ``GET /history``
+        returns the messages, ``POST /approvals/{id}`` answers a run. Any address other
+        than loopback requires a token (``token=`` or ``OI_VOICE_TOKEN``).
+        """
+        if Interpreter.server_factory is None:
+            raise ConfigError("the HTTP server is not available; install oi-voice[server]")
+        Interpreter.server_factory(self, host=host, port=port, **options)
 
     # -- the turn's configuration ----------------------------------------------------------------
 
