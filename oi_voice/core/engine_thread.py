@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
@@ -84,10 +85,8 @@ class EngineThread:
         finally:
             aclose = getattr(agen, "aclose", None)
             if aclose is not None and not self.loop.is_closed():
-                try:
+                with contextlib.suppress(concurrent.futures.TimeoutError, RuntimeError):
                     self.submit(aclose()).result(timeout=10)
-                except (concurrent.futures.TimeoutError, RuntimeError):
-                    pass
             if on_close is not None:
                 self.submit(on_close()).result(timeout=10)
 

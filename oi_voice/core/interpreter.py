@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from oi_voice.computer import Computer
+from oi_voice.computer.base import RunFinished
 from oi_voice.core import lmc
 from oi_voice.core.approval import ApprovalGate, ApprovalRequest, Decision
 from oi_voice.core.engine_thread import EngineThread
 from oi_voice.core.history import Journal, data_dir
 from oi_voice.core.lmc import Chunk, Message
-from oi_voice.core.loop import Turn, TurnConfig
+from oi_voice.core.loop import Turn, TurnConfig, event_chunk
 from oi_voice.errors import BusyError, ConfigError
 from oi_voice.llm import ChatRequest
 from oi_voice.llm.catalog import model_info
@@ -445,16 +446,11 @@ class Interpreter:
 
     async def _run_direct(self, language: str, code: str) -> AsyncIterator[Chunk]:
         """``computer.run``: the caller is the user, so no approval; output in LMC chunks."""
-        from oi_voice.computer.base import ActiveLine, Image, Output, RunFinished
-
         yield lmc.flag(lmc.COMPUTER, "console", start=True)
         async for event in self.computer.impl.run(language, code):
-            if isinstance(event, Output):
-                yield lmc.piece(lmc.COMPUTER, "console", event.text, format="output")
-            elif isinstance(event, ActiveLine):
-                yield lmc.piece(lmc.COMPUTER, "console", event.line, format="active_line")
-            elif isinstance(event, Image):
-                yield lmc.piece(lmc.COMPUTER, "image", event.data, format=event.format)
+            chunk = event_chunk(event)
+            if chunk is not None:
+                yield chunk
             elif isinstance(event, RunFinished) and event.message:
                 yield lmc.piece(lmc.COMPUTER, "console", "\n" + event.message, format="output")
         yield lmc.flag(lmc.COMPUTER, "console", end=True)

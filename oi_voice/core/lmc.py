@@ -142,7 +142,7 @@ def to_openai(
     i = 0
     while i < len(messages):
         m = messages[i]
-        role, type_ = m.get("role"), m.get("type")
+        role = m.get("role")
         if role == USER:
             out.append(_user_to_openai(m, vision))
             i += 1

@@ -11,9 +11,7 @@ go back to the model as output; errors of the model server end the turn with an
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import json
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -24,7 +22,15 @@ from oi_voice.computer import Computer, RunEvent
 from oi_voice.computer.base import ActiveLine, Image, Output, RunFinished
 from oi_voice.core import lmc
 from oi_voice.core.approval import ApprovalGate, ApprovalRequest, Decision
-from oi_voice.core.codeblocks import CodeDelta, CodeEnd, CodeStart, FenceParser, Text, ToolCallError, parse_tool_arguments
+from oi_voice.core.codeblocks import (
+    CodeDelta,
+    CodeEnd,
+    CodeStart,
+    FenceParser,
+    Text,
+    ToolCallError,
+    parse_tool_arguments,
+)
 from oi_voice.core.context import trim
 from oi_voice.core.lmc import ASSISTANT, COMPUTER, Chunk, Message
 from oi_voice.core.output import OutputCollector
@@ -417,14 +423,12 @@ class Turn:
                         warned = True
                         yield lmc.piece(COMPUTER, "console", "\n[... output continues; the end is shown when "
                                         "the run finishes]\n", format="output")
-                elif isinstance(event, ActiveLine):
-                    yield lmc.piece(COMPUTER, "console", event.line, format="active_line")
-                elif isinstance(event, Image):
-                    image = lmc.piece(COMPUTER, "image", event.data, format=event.format)
-                    images.append(image)
-                    yield image
                 elif isinstance(event, RunFinished):
                     finished = event
+                elif (chunk := event_chunk(event)) is not None:
+                    if chunk["type"] == "image":
+                        images.append(chunk)
+                    yield chunk
         except BaseException:
             collector.add("\n[Stopped: the turn was cancelled.]")
             self._commit(lmc.piece(COMPUTER, "console", collector.finish(), format="output"))
@@ -445,6 +449,17 @@ class Turn:
         outcome.append({"ok": "ok", "interrupted": "interrupted"}.get(status, "failed"))
 
 
+def event_chunk(event: RunEvent) -> Chunk | None:
+    """The LMC chunk for a run event (None for RunFinished, which callers handle)."""
+    if isinstance(event, Output):
+        return lmc.piece(COMPUTER, "console", event.text, format="output")
+    if isinstance(event, ActiveLine):
+        return lmc.piece(COMPUTER, "console", event.line, format="active_line")
+    if isinstance(event, Image):
+        return lmc.piece(COMPUTER, "image", event.data, format=event.format)
+    return None
+
+
 def _status_note(finished: RunFinished | None) -> str:
     """What the output should say about how the run ended, beyond what it printed."""
     if finished is None:
@@ -459,17 +474,3 @@ def _status_note(finished: RunFinished | None) -> str:
 def _describe_llm_error(exc: LLMError, request: ChatRequest) -> str:
     where = f" at {request.api_base}" if request.api_base else ""
     return f"The model ({request.model}{where}) failed: {exc}"
-
-
-def dumps_chunk(chunk: Chunk) -> str:
-    """A chunk as one line of JSON (for logs and the server)."""
-    return json.dumps(chunk, ensure_ascii=False, default=str)
-
-
-async def cancel_quietly(task: asyncio.Task[Any]) -> None:
-    """Cancel ``task`` and wait for it, swallowing its CancelledError."""
-    task.cancel()
-    try:
-        await task
-    except (asyncio.CancelledError, Exception):
-        pass
