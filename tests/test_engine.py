@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from scripted_llm import ScriptedLLM, combine, cut, raw_tool_call, refuse, status, text, tool_call
+from scripted_llm import ScriptedLLM, combine, cut, endless, raw_tool_call, refuse, status, text, tool_call
 
 from oi_voice import Interpreter
 from oi_voice.core.approval import Decision
@@ -343,3 +343,14 @@ def test_computer_run_directly(shared: Interpreter) -> None:
             break  # leaving the generator stops the code
     assert seen == ["tick\n"]
     assert shared.computer.run("python", "print('after')")[0]["content"] == "after\n"
+
+
+def test_text_mode_stops_the_reply_after_the_first_code_block(interp: Interpreter, llm_server: ScriptedLLM) -> None:
+    """Small models print call after call; one block a step, and the model stops generating."""
+    interp.llm.supports_functions = False
+    interp.auto_run = True
+    llm_server.add(endless("```python\nprint('again')\n```\n"), text("Done."))
+    interp.chat("go", display=False)
+    assert [m["content"] for m in interp.messages if m["type"] == "code"] == ["print('again')"]
+    llm_server.wait_for_disconnects(1)  # the endless reply was cut by us, not by the server
+    assert interp.messages[-1]["content"] == "Done."

@@ -9,6 +9,7 @@ that asks for the next chunk without answering has declined.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import getpass
 import logging
@@ -19,7 +20,7 @@ import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from oi_voice.computer import Computer
 from oi_voice.computer.base import RunFinished
@@ -29,9 +30,12 @@ from oi_voice.core.engine_thread import EngineThread
 from oi_voice.core.history import Journal, data_dir
 from oi_voice.core.lmc import Chunk, Message
 from oi_voice.core.loop import Turn, TurnConfig, event_chunk
-from oi_voice.errors import BusyError, ConfigError
+from oi_voice.errors import BusyError, ConfigError, OIVoiceError
 from oi_voice.llm import ChatRequest
 from oi_voice.llm.catalog import model_info
+
+if TYPE_CHECKING:
+    from oi_voice.llm.local import LocalEndpoint
 
 log = logging.getLogger("oi_voice")
 
@@ -55,6 +59,13 @@ shell), don't try to do everything in one code block: print information, then co
 informed steps.
 You are capable of almost any task, but you can't run code that shows UI from a Python script (your output \
 is captured). Write files instead, and show images by displaying them (matplotlib works inline)."""
+
+#: Small local models follow a short, direct prompt far better than the long one.
+LOCAL_SYSTEM_MESSAGE = """\
+You are a helpful assistant on the user's computer, and you can run code with the execute tool.
+For anything about this computer (files, folders, dates, versions, the system) and for any calculation, \
+ALWAYS call execute with short python or shell code, wait for its output, then answer from that output \
+in one short sentence. Never guess. Call execute once at a time."""
 
 MARKDOWN_INSTRUCTIONS = """\
 To run code, write it in a markdown code block tagged with its language, like ```python or ```shell. \
@@ -96,6 +107,8 @@ class LLM:
     timeout: float = 60.0
     #: Attempts for transient failures (refused connection, 429, 5xx).
     max_retries: int = 3
+    #: With ``model = "local"``: a GGUF file to serve instead of the bundled coder model.
+    local_model: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def resolved_functions(self) -> bool:
@@ -369,7 +382,12 @@ class Interpreter:
         try:
             for m in new:
                 self._commit(m)
-            turn = Turn(self._turn_config(), self._messages, self._commit, self.computer.impl, self.gate)
+            try:
+                config = self._turn_config(await self._local_endpoint())
+            except OIVoiceError as exc:
+                yield lmc.error("llm", str(exc))
+                return
+            turn = Turn(config, self._messages, self._commit, self.computer.impl, self.gate)
             try:
                 async for chunk in turn.run():
                     yield chunk
@@ -404,12 +422,27 @@ class Interpreter:
 
     # -- the turn's configuration ----------------------------------------------------------------
 
-    def _turn_config(self) -> TurnConfig:
+    async def _local_endpoint(self) -> LocalEndpoint | None:
+        """Start the embedded model when ``llm.model == "local"`` (in a worker thread: it takes seconds)."""
+        if self.llm.model != "local":
+            return None
+        from oi_voice.llm import local
+
+        return await asyncio.to_thread(local.start, self.llm.local_model)
+
+    def _turn_config(self, endpoint: LocalEndpoint | None = None) -> TurnConfig:
         llm = self.llm
         if not llm.model:
             raise ConfigError("no model is set (llm.model)")
         window, max_tokens = llm.resolved_limits()
         functions = llm.resolved_functions()
+        api_base, transport = llm.api_base, llm.transport
+        if endpoint is not None:
+            # The model's own limits, unless the user set them; its template renders the tool.
+            window = llm.context_window or endpoint.context_window
+            max_tokens = llm.max_tokens or endpoint.max_tokens
+            functions = llm.supports_functions if llm.supports_functions is not None else True
+            api_base, transport = endpoint.api_base, "openai"
         enabled = self.computer.languages
         impl = self.computer.impl
         tags: dict[str, str] = {}
@@ -417,12 +450,12 @@ class Interpreter:
             for tag in (info.name, *info.aliases):
                 tags[tag.lower()] = info.name
         request = ChatRequest(
-            model=llm.model, messages=[], api_base=llm.api_base, api_key=llm.api_key,
+            model=llm.model, messages=[], api_base=api_base, api_key=llm.api_key,
             api_version=llm.api_version, temperature=llm.temperature, max_tokens=max_tokens,
             timeout=llm.timeout, max_attempts=max(1, llm.max_retries), extra=dict(llm.extra),
         )
         return TurnConfig(
-            request=request, transport=llm.transport, system=self.system_prompt(functions),
+            request=request, transport=transport, system=self.system_prompt(functions),
             function_calling=functions, vision=llm.resolved_vision(),
             context_budget=max(window - max_tokens, 1000), language_tags=tags, enabled=enabled,
             max_steps=self.max_steps, max_output=self.max_output, auto_run=bool(self.auto_run),
@@ -433,7 +466,10 @@ class Interpreter:
         """The full system message the model is sent."""
         if function_calling is None:
             function_calling = self.llm.resolved_functions()
-        parts = [self.system_message.strip()]
+        message = self.system_message
+        if self.llm.model == "local" and message == DEFAULT_SYSTEM_MESSAGE:
+            message = LOCAL_SYSTEM_MESSAGE
+        parts = [message.strip()]
         if self.custom_instructions:
             parts.append(self.custom_instructions.strip())
         if not function_calling:

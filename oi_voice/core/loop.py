@@ -11,6 +11,7 @@ go back to the model as output; errors of the model server end the turn with an
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
 from collections.abc import AsyncIterator, Callable
@@ -143,6 +144,9 @@ class ReplyAssembler:
         self._calls: dict[int, _ToolCall] = {}
         self.messages: list[Message] = []
         self.finish_reason: str | None = None
+        #: A code block written as text is complete: the rest of the reply is not wanted.
+        #: (Small models go on printing call after call; one block a step keeps them on track.)
+        self.done = False
 
     # -- flags ------------------------------------------------------------------------
 
@@ -179,6 +183,8 @@ class ReplyAssembler:
     def _parsed(self, events: list[Any]) -> list[Chunk]:
         out: list[Chunk] = []
         for ev in events:
+            if self.done:
+                break
             if isinstance(ev, Text):
                 if ev.text:
                     out += self._text_chunk(ev.text)
@@ -188,6 +194,7 @@ class ReplyAssembler:
                 out += self._code_chunk(ev.text)
             elif isinstance(ev, CodeEnd):
                 out += self._close()
+                self.done = True
         return out
 
     # -- deltas -------------------------------------------------------------------------
@@ -195,7 +202,7 @@ class ReplyAssembler:
     def feed(self, delta: TextDelta | ToolCallDelta | Finish) -> list[Chunk]:
         """Chunks for one delta."""
         if isinstance(delta, TextDelta):
-            return self._parsed(self._parser.feed(delta.text))
+            return [] if self.done else self._parsed(self._parser.feed(delta.text))
         if isinstance(delta, ToolCallDelta):
             return self._tool_delta(delta)
         self.finish_reason = delta.reason
@@ -227,7 +234,7 @@ class ReplyAssembler:
 
     def finish(self) -> tuple[list[Chunk], list[str]]:
         """Chunks that complete the reply, and problems with tool calls to tell the model."""
-        out = self._parsed(self._parser.close())
+        out = [] if self.done else self._parsed(self._parser.close())
         problems: list[str] = []
         for index in sorted(self._calls):
             call = self._calls[index]
@@ -286,9 +293,12 @@ class Turn:
             reply = ReplyAssembler(cfg.language_tags)
             committed = 0
             try:
-                async for chunk in self._stream(reply):
-                    yield chunk
-                    committed = self._commit_new(reply, committed)
+                async with contextlib.aclosing(self._stream(reply)) as chunks_in:
+                    async for chunk in chunks_in:
+                        yield chunk
+                        committed = self._commit_new(reply, committed)
+                        if reply.done:
+                            break  # closing the stream stops the model generating
                 chunks, problems = reply.finish()
                 for chunk in chunks:
                     yield chunk

