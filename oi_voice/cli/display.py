@@ -1,8 +1,9 @@
 """Rendering the LMC stream in a terminal, and asking for approval there.
 
-With a terminal: streamed markdown, highlighted code with the active line marked,
-output panels (rich ``Live``). Plain mode (``--plain``, or stdout not a terminal)
-prints text as it comes, with no colour and no cursor movement.
+With a terminal: streamed markdown, highlighted code with line numbers and the active
+line marked (``❱``), output panels (rich ``Live``). Plain mode (``--plain``, a stdout
+that is not a terminal, or ``TERM=dumb``) prints text as it comes, with no colour and
+no cursor movement, so it can be piped, logged and matched.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -24,6 +26,7 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
 
+from oi_voice.cli.reader import is_plain
 from oi_voice.core.approval import Decision
 from oi_voice.core.history import data_dir
 from oi_voice.core.interpreter import Interpreter
@@ -31,25 +34,34 @@ from oi_voice.core.interpreter import Interpreter
 _LEXERS = {"shell": "bash", "javascript": "javascript", "python": "python", "ruby": "ruby", "r": "r"}
 # Output panels show the end of long output; the model and the file keep the rest.
 _PANEL_LINES = 40
+# An active-line change repaints at once unless the last forced repaint was this recent
+# (a tight loop reports lines far faster than a terminal can show them).
+_REPAINT_GAP = 0.05
+
+#: Reads an answer for a prompt; None at end of input.
+Reader = Callable[[str], "str | None"]
 
 
 class TerminalDisplay:
     """Renders one turn's chunks; implements core's ``Display`` protocol."""
 
     def __init__(self, owner: Interpreter | None = None, *, plain: bool | None = None,
-                 out: TextIO | None = None, input_stream: TextIO | None = None) -> None:
+                 out: TextIO | None = None, input_stream: TextIO | None = None,
+                 reader: Reader | None = None) -> None:
         self._out = out or sys.stdout
-        self._in = input_stream or sys.stdin
-        self.plain = plain if plain is not None else not self._out.isatty()
+        self._in = input_stream
+        self._reader = reader
+        self.plain = plain if plain is not None else is_plain(self._out)
         self.console = Console(file=self._out, no_color=self.plain, highlight=False,
-                               force_terminal=None if not self.plain else False)
+                               force_terminal=False if self.plain else None)
         self._live: Live | None = None
-        self._kind = ""
         self._text = ""
         self._code = ""
         self._language = ""
         self._output = ""
         self._active: int | None = None
+        self._repainted = 0.0
+        self._at_line_start = True
 
     # -- rendering ------------------------------------------------------------------------
 
@@ -58,6 +70,8 @@ class TerminalDisplay:
         role, type_, fmt = chunk.get("role"), chunk.get("type"), chunk.get("format")
         if type_ == "message" and role == "assistant":
             self._message(chunk)
+        elif type_ == "message" and role == "user" and "content" in chunk:
+            self.write(f"> {chunk['content']}\n", style="bold")
         elif type_ == "code" and role == "assistant":
             self._code_chunk(chunk)
         elif type_ == "console":
@@ -65,79 +79,112 @@ class TerminalDisplay:
         elif type_ == "image":
             self._image(chunk)
         elif type_ == "error":
-            self._stop_live()
-            self._write(f"\nError: {chunk.get('content')}\n", style="bold red")
+            self.error(str(chunk.get("content")))
 
-    def _write(self, text: str, style: str | None = None) -> None:
+    def write(self, text: str, style: str | None = None) -> None:
+        """Print ``text`` as is (styled when not plain)."""
+        if not text:
+            return
+        self._stop_live()
         if self.plain:
             self._out.write(text)
             self._out.flush()
         else:
             self.console.print(Text(text, style=style or ""), end="")
+        self._at_line_start = text.endswith("\n")
+
+    def line(self, text: str, style: str | None = None) -> None:
+        """Print ``text`` on a line of its own."""
+        self.write(("" if self._at_line_start else "\n") + text + "\n", style)
+
+    def notice(self, text: str) -> None:
+        """An informational line (magic commands, status)."""
+        self.line(text, style="dim")
+
+    def warning(self, text: str) -> None:
+        """A warning line."""
+        self.line(text, style="bold yellow")
+
+    def error(self, text: str) -> None:
+        """An error line."""
+        self.line(f"Error: {text}", style="bold red")
+
+    def markdown(self, text: str) -> None:
+        """Markdown, rendered when not plain (help texts)."""
+        if self.plain:
+            self.line(text.rstrip("\n"))
+        else:
+            self._stop_live()
+            self.console.print(Markdown(text))
+            self._at_line_start = True
 
     def _message(self, chunk: dict[str, Any]) -> None:
         if chunk.get("start"):
             self._stop_live()
-            self._kind, self._text = "message", ""
+            self._text = ""
+            if not self._at_line_start:
+                self.write("\n")
             if not self.plain:
                 self._live = Live(Markdown(""), console=self.console, refresh_per_second=12,
                                   vertical_overflow="visible")
                 self._live.start()
             return
         if chunk.get("end"):
-            if self.plain:
-                self._write("\n")
+            if self.plain and not self._at_line_start:
+                self.write("\n")
             self._stop_live()
             return
         text = str(chunk.get("content", ""))
         self._text += text
         if self.plain:
-            self._write(text)
+            self.write(text)
         elif self._live is not None:
             self._live.update(Markdown(self._text))
 
     def _code_chunk(self, chunk: dict[str, Any]) -> None:
         if chunk.get("start"):
             self._stop_live()
-            self._kind, self._code, self._output, self._active = "code", "", "", None
+            self._code, self._output, self._active = "", "", None
             self._language = str(chunk.get("format", ""))
             if self.plain:
-                self._write(f"\n```{self._language}\n")
+                self.line(f"```{self._language}")
             else:
-                self._live = Live(self._code_view(), console=self.console, refresh_per_second=12,
-                                  vertical_overflow="visible")
-                self._live.start()
+                self._start_live()
             return
         if chunk.get("end"):
             if self.plain:
-                self._write("\n```\n")
+                self.line("```")
             return
         text = str(chunk.get("content", ""))
         self._code += text
         if self.plain:
-            self._write(text)
+            self.write(text)
         else:
             self._refresh()
 
     def _console(self, chunk: dict[str, Any], fmt: Any) -> None:
         if chunk.get("start"):
-            if self._live is None and not self.plain:
-                self._live = Live(self._code_view(), console=self.console, refresh_per_second=12,
-                                  vertical_overflow="visible")
-                self._live.start()
+            if not self.plain and self._live is None:
+                self._start_live()
             return
         if chunk.get("end"):
             self._active = None
-            self._refresh()
+            self._refresh(force=True)
             self._stop_live()
+            if self.plain and not self._at_line_start:
+                self.write("\n")
             return
         if fmt == "active_line":
             self._active = chunk.get("content")
-            self._refresh()
+            now = time.monotonic()
+            force = now - self._repainted >= _REPAINT_GAP
+            if force:
+                self._repainted = now
+            self._refresh(force=force)
         elif fmt == "output":
             text = str(chunk.get("content", ""))
-            if self.plain:
-                self._write(text)
+            if self.plain or self._live is None:
+                self.write(text)  # no code panel (the model's output notes, %%): print as it comes
             else:
                 self._output = (self._output + text)[-20_000:]
                 self._refresh()
@@ -145,33 +192,62 @@ class TerminalDisplay:
     def _image(self, chunk: dict[str, Any]) -> None:
         folder = data_dir() / "images"
         folder.mkdir(parents=True, exist_ok=True)
-        suffix = ".jpg" if str(chunk.get("format", "")).endswith("jpeg") else ".png"
-        path = folder / (time.strftime("image-%Y%m%d-%H%M%S") + f"-{id(chunk) % 10000}{suffix}")
-        path.write_bytes(base64.b64decode(str(chunk.get("content", ""))))
-        self._write(f"\n[image saved to {path}]\n", style="cyan")
+        suffix = ".jpg" if str(chunk.get("format", "")).endswith(("jpeg", "jpg")) else ".png"
+        fd, name = tempfile.mkstemp(prefix=time.strftime("image-%Y%m%d-%H%M%S-"), suffix=suffix,
+                                    dir=folder)
+        with os.fdopen(fd, "wb") as f:
+            f.write(base64.b64decode(str(chunk.get("content", ""))))
+        self.line(f"[image saved to {name}]", style="cyan")
 
     def _code_view(self) -> Group:
         highlight = {self._active} if isinstance(self._active, int) else set()
-        syntax = Syntax(self._code or " ", _LEXERS.get(self._language, self._language or "text"),
-                        theme="monokai", line_numbers=False, highlight_lines=highlight, word_wrap=True)
+        syntax = Syntax(self._code.rstrip("\n") or " ", _LEXERS.get(self._language, self._language or "text"),
+                        theme="monokai", line_numbers=True, highlight_lines=highlight, word_wrap=True)
         parts: list[Any] = [Panel(syntax, title=self._language, title_align="left", border_style="blue")]
         if self._output:
             tail = "\n".join(self._output.rstrip("\n").splitlines()[-_PANEL_LINES:])
-            parts.append(Panel(Text(tail), border_style="grey50"))
+            parts.append(Panel(Text(tail), title="output", title_align="left", border_style="grey50"))
         return Group(*parts)
 
-    def _refresh(self) -> None:
+    def _start_live(self) -> None:
+        self._live = Live(self._code_view(), console=self.console, refresh_per_second=12,
+                          vertical_overflow="visible")
+        self._live.start()
+
+    def _refresh(self, force: bool = False) -> None:
         if self._live is not None:
-            self._live.update(self._code_view())
+            self._live.update(self._code_view(), refresh=force)
 
     def _stop_live(self) -> None:
         if self._live is not None:
-            self._live.stop()
-            self._live = None
+            live, self._live = self._live, None
+            live.stop()
+            self._at_line_start = True
 
     def close(self) -> None:
         """The turn is over (or was interrupted)."""
         self._stop_live()
+        if self.plain and not self._at_line_start:
+            self.write("\n")
+
+    def replay(self, messages: list[dict[str, Any]]) -> None:
+        """Show saved messages (a resumed conversation) as they looked when they streamed."""
+        for message in messages:
+            role, type_ = message.get("role"), message.get("type")
+            if role == "user":
+                self.render(message)
+                continue
+            if type_ in ("message", "code", "console") and role in ("assistant", "computer"):
+                fmt = message.get("format")
+                flags: dict[str, Any] = {"role": role, "type": type_}
+                if type_ == "code":
+                    flags["format"] = fmt
+                self.render({**flags, "start": True})
+                self.render(message)
+                self.render({**flags, "end": True})
+            elif type_ == "image":
+                self.render(message)
+        self.close()
 
     # -- approval ----------------------------------------------------------------------------
 
@@ -180,37 +256,42 @@ class TerminalDisplay:
         self._stop_live()
         risk = request.get("risk") or {}
         if risk.get("level") in ("medium", "high"):
-            self._write(f"\nRisk: {risk['level']} — {'; '.join(risk.get('reasons', []))}\n",
-                        style="bold yellow" if risk["level"] == "medium" else "bold red")
+            self.line(f"Risk: {risk['level']} - {'; '.join(risk.get('reasons', []))}",
+                      style="bold yellow" if risk["level"] == "medium" else "bold red")
         while True:
-            try:
-                answer = self._prompt("\nWould you like to run this code? (y/n/e) ").strip().lower()
-            except EOFError:
-                self._write("\n(no answer: end of input — not run)\n")
+            self.write("" if self._at_line_start else "\n")
+            answer = self._read("Would you like to run this code? (y/n/e) ")
+            if answer is None:
+                self.write("\n(no answer: end of input; not run)\n")
                 return Decision.decline("no answer (end of input)", source="keyboard")
+            answer = answer.strip().lower()
             if answer in ("y", "yes"):
                 return Decision.run(source="keyboard")
             if answer in ("n", "no"):
-                try:
-                    reason = self._prompt("Reason (optional, Enter to skip): ").strip()
-                except EOFError:
-                    reason = ""
-                return Decision.decline(reason, source="keyboard")
+                reason = self._read("Reason (optional, Enter to skip): ") or ""
+                return Decision.decline(reason.strip(), source="keyboard")
             if answer in ("e", "edit"):
                 edited = edit_in_editor(str(request.get("content", "")), str(request.get("format", "")))
                 if edited is None:
-                    self._write("The editor failed; the code is unchanged.\n", style="red")
+                    self.line("The editor failed; the code is unchanged.", style="red")
                     continue
-                self._write(f"\nRunning the edited code:\n{edited}\n")
+                self.line("Running the edited code:")
+                self.line(edited)
                 return Decision.run(edited, source="keyboard")
+            self.line("Please answer y (run it), n (don't) or e (edit it first).")
 
-    def _prompt(self, text: str) -> str:
-        self._out.write(text)
-        self._out.flush()
-        line = self._in.readline()
-        if not line:
-            raise EOFError
-        return line
+    def _read(self, prompt: str) -> str | None:
+        self._at_line_start = True  # the user's Enter ends the line
+        if self._in is not None:
+            self._out.write(prompt)
+            self._out.flush()
+            line = self._in.readline()
+            return line.rstrip("\n") if line else None
+        if self._reader is not None:
+            return self._reader(prompt)
+        from oi_voice.cli.reader import default_reader
+
+        return default_reader().answer(prompt)
 
 
 _SUFFIXES = {"python": ".py", "shell": ".sh", "javascript": ".js", "ruby": ".rb", "r": ".R"}

@@ -1,45 +1,171 @@
-"""The interactive terminal chat behind ``interpreter.chat()`` and ``oi``."""
+"""The interactive terminal chat behind ``oi`` and ``interpreter.chat()``.
+
+Ctrl-C while the model replies stops the reply; while code runs, stops the run; at the
+approval prompt, stops the turn; at the chat prompt, exits. However a turn ends, the
+engine has finished with it before the prompt comes back, so the next message works.
+"""
 
 from __future__ import annotations
 
-import sys
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
+from oi_voice.cli.display import TerminalDisplay
+from oi_voice.cli.reader import LineReader, set_default_reader
+from oi_voice.core.history import data_dir
 from oi_voice.core.interpreter import Interpreter
-from oi_voice.errors import OIVoiceError
+from oi_voice.errors import ConfigError, OIVoiceError
+
+#: Lines that open (and close) a multi-line message with ``-ml``. Open Interpreter 0.4.3
+#: documents ``\"\"\"``; ``` is what people paste.
+_FENCES = ("```", '"""')
 
 
-def read_message(prompt: str = "> ") -> str | None:
-    """One message from the user; None at end of input. Ctrl-C propagates."""
+@dataclass
+class TurnResult:
+    """How a turn ended."""
+
+    #: Error chunks (model failures, loop guards) and errors raised by the engine.
+    errors: list[str]
+    #: The user stopped it with Ctrl-C.
+    stopped: bool = False
+    #: The error was in the settings (exit code 2 rather than 1).
+    config_error: bool = False
+
+
+@contextlib.contextmanager
+def sigint_deferred() -> Iterator[None]:
+    """Hold Ctrl-C while the engine winds a turn down; a held Ctrl-C is dropped (the turn
+    is already stopping). Without this a second Ctrl-C could leave the turn half-closed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda _sig, _frame: None)
     try:
-        return input(prompt)
-    except EOFError:
-        return None
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
-def interactive_chat(owner: Interpreter) -> None:
-    """Chat until end of input or Ctrl-C at the prompt.
-
-    Ctrl-C during a turn stops the turn (the reply, or the running code); the
-    next message works as usual.
-    """
+def run_turn(owner: Interpreter, message: str | dict[str, Any] | list[dict[str, Any]],
+             display: TerminalDisplay) -> TurnResult:
+    """Send one message and render the turn, asking before each run unless auto_run."""
+    result = TurnResult(errors=[])
+    chunks = None
     try:
-        import readline  # noqa: F401  (up-arrow history for input())
-    except ImportError:
-        pass
-    while True:
-        try:
-            line = read_message()
-        except KeyboardInterrupt:
-            print()
+        chunks = owner.chat(message, display=False, stream=True)
+        for chunk in chunks:
+            display.render(chunk)
+            type_ = chunk.get("type")
+            if type_ == "error":
+                result.errors.append(str(chunk.get("content")))
+            elif type_ == "confirmation":
+                id_ = str(chunk["content"].get("id"))
+                # Answer before asking for the next chunk: moving on would decline it.
+                if owner.gate.is_pending(id_):
+                    owner.gate.answer(id_, display.ask(chunk["content"]))
+    except KeyboardInterrupt:
+        result.stopped = True
+    except ConfigError as exc:
+        result.errors.append(str(exc))
+        result.config_error = True
+        display.error(str(exc))
+    except OIVoiceError as exc:
+        result.errors.append(str(exc))
+        display.error(str(exc))
+    finally:
+        with sigint_deferred():
+            if chunks is not None:
+                chunks.close()  # cancels what the turn was doing: the reply, or the running code
+            display.close()
+            if result.stopped:
+                display.line("[stopped]", style="bold yellow")
+    return result
+
+
+def auto_run_warning(owner: Interpreter) -> str:
+    """The one-line warning shown when code will run without asking."""
+    extra = "" if owner.safe_mode == "off" else f" (safe_mode {owner.safe_mode}: high-risk code still asks)"
+    return f"Warning: auto_run is on: code will run without asking you first{extra}. Ctrl-C stops a run."
+
+
+class TerminalChat:
+    """An interactive chat session: messages, magic commands, approvals."""
+
+    def __init__(self, owner: Interpreter, *, plain: bool | None = None, multi_line: bool = False,
+                 profile: Any = None) -> None:
+        self.owner = owner
+        self.reader = LineReader(data_dir() / "cli_history", plain=bool(plain))
+        set_default_reader(self.reader)
+        self.display = TerminalDisplay(owner, plain=plain, reader=self.reader.answer)
+        self.multi_line = multi_line
+        #: The profile in use (for %info), if any.
+        self.profile = profile
+
+    def read_message(self) -> str | None:
+        """The next message; with multi_line, a line starting with a fence reads on to the
+        closing fence (the fence lines are not part of the message). None at end of input."""
+        first = self.reader.message("> ")
+        if first is None or not self.multi_line:
+            return first
+        fence = next((f for f in _FENCES if first.lstrip().startswith(f)), None)
+        if fence is None:
+            return first
+        opening = first.lstrip()[len(fence):]
+        if opening.rstrip().endswith(fence) and opening.strip() != "":
+            return opening.rstrip()[: -len(fence)]  # ```one line```
+        lines: list[str] = []
+        while True:
+            line = self.reader.message("")
+            if line is None:
+                break
+            if line.rstrip().endswith(fence):
+                last = line.rstrip()[: -len(fence)]
+                if last.strip():
+                    lines.append(last)
+                break
+            lines.append(line)
+        return "\n".join(lines)
+
+    def handle(self, line: str) -> None:
+        """Answer one line: a magic command or a message to the model."""
+        if line.lstrip().startswith("%"):
+            from oi_voice.cli.magic import run_magic
+
+            run_magic(self, line.strip())
             return
-        if line is None:
-            print()
-            return
-        if not line.strip():
-            continue
-        try:
-            owner.chat(line, display=True)
-        except KeyboardInterrupt:
-            print("\n[stopped]", file=sys.stderr)
-        except OIVoiceError as exc:
-            print(f"Error: {exc}", file=sys.stderr)
+        run_turn(self.owner, line, self.display)
+
+    def loop(self) -> None:
+        """Chat until end of input or Ctrl-C at the prompt."""
+        while True:
+            try:
+                line = self.read_message()
+            except KeyboardInterrupt:
+                self.display.write("\n")
+                return
+            if line is None:
+                self.display.write("\n")
+                return
+            if not line.strip():
+                continue
+            try:
+                self.handle(line)
+            except KeyboardInterrupt:
+                # Between chunks or in a magic command: stop it and come back to the prompt.
+                self.display.close()
+                self.display.line("[stopped]", style="bold yellow")
+            except OIVoiceError as exc:
+                self.display.error(str(exc))
+
+
+def interactive_chat(owner: Interpreter, *, plain: bool | None = None, multi_line: bool = False) -> None:
+    """``interpreter.chat()`` with no message: a terminal chat until end of input."""
+    chat = TerminalChat(owner, plain=plain, multi_line=multi_line)
+    if owner.auto_run:
+        chat.display.warning(auto_run_warning(owner))
+    chat.loop()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -352,7 +352,7 @@ class Turn:
             self._commit(message)
         return len(reply.messages)
 
-    async def _stream(self, reply: ReplyAssembler) -> AsyncIterator[Chunk]:
+    async def _stream(self, reply: ReplyAssembler) -> AsyncGenerator[Chunk, None]:
         cfg = self.config
         history = lmc.to_openai(self._messages, system=cfg.system, function_calling=cfg.function_calling,
                                 vision=cfg.vision)
