@@ -231,6 +231,13 @@ def test_loop_guards(interp: Interpreter, llm_server: ScriptedLLM) -> None:
     # The repeated code has its own console message: messages stay consistent.
     assert [m["type"] for m in interp.messages].count("console") == 2
 
+    interp.reset()  # code that worked, echoed back: told once to answer, then stopped
+    llm_server.add(*(tool_call("python", "print(7)") for _ in range(3)))
+    chunks = stream(interp, "seven")
+    assert chunks[-1]["type"] == "error" and "same code again" in chunks[-1]["content"]
+    assert "Answer the user from that output" in tool_messages(llm_server.requests[-1])[-1]["content"]
+    assert [m["content"] for m in interp.messages if m["type"] == "console"][0] == "7\n"
+
     interp.reset()
     llm_server.add(text(""))
     chunks = stream(interp, "say nothing")

@@ -285,6 +285,8 @@ class Turn:
         self._computer = computer
         self._gate = gate
         self._failed: set[tuple[str, str]] = set()
+        #: Code that ran fine this turn -> whether the model was already told not to repeat it.
+        self._succeeded: dict[tuple[str, str], bool] = {}
 
     async def run(self) -> AsyncIterator[Chunk]:
         """Run the turn; yields LMC chunks."""
@@ -341,8 +343,7 @@ class Turn:
                     for _rest in codes[n + 1:]:
                         self._commit(lmc.piece(COMPUTER, "console", lmc.NOT_RUN, format="output"))
                     if status == "repeated":
-                        yield lmc.error("loop", "The model proposed the same code again after it failed, "
-                                        "so the turn stopped.")
+                        yield lmc.error("loop", "The model proposed the same code again, so the turn stopped.")
                     return
         yield lmc.error("loop", f"Stopped after {cfg.max_steps} steps without finishing (max_steps). "
                         "Say 'continue' to let it go on.")
@@ -381,10 +382,19 @@ class Turn:
             outcome.append("failed")
             return
         key = (resolved, text.strip())
-        if key in self._failed:
-            note = lmc.NOT_RUN + " It is the same code that just failed."
+        if key in self._failed or self._succeeded.get(key):
+            note = lmc.NOT_RUN + " It is the same code that just " + ("failed." if key in self._failed else "ran.")
             self._commit(lmc.piece(COMPUTER, "console", note, format="output"))
             outcome.append("repeated")
+            return
+        if key in self._succeeded:
+            # Small models echo a result back as code; once, they get told to answer instead.
+            self._succeeded[key] = True
+            note = (lmc.NOT_RUN + " You already ran this exact code in this turn and its output is above. "
+                    "Answer the user from that output now.")
+            self._commit(lmc.piece(COMPUTER, "console", note, format="output"))
+            yield lmc.piece(COMPUTER, "console", note, format="output")
+            outcome.append("declined")
             return
 
         risk = rate(resolved, text, cwd=cfg.cwd)
@@ -414,6 +424,8 @@ class Turn:
             yield chunk
         if outcome and outcome[0] == "failed":
             self._failed.add((resolved, text.strip()))
+        elif outcome and outcome[0] == "ok":
+            self._succeeded.setdefault((resolved, text.strip()), False)
 
     async def _run(self, language: str, code: str, outcome: list[str]) -> AsyncIterator[Chunk]:
         cfg = self.config

@@ -1,0 +1,187 @@
+"""Code execution on this computer: one session per language, behind ``Computer``.
+
+``Computer`` is the registry the engine uses: it resolves language names and aliases,
+creates each language's session on first use (importing its implementation only
+then), runs code, interrupts whatever is running, and closes everything down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import platform
+from collections.abc import AsyncIterator
+
+from oi_voice.computer._catalog import CATALOG, SPECS, LanguageSpec, find_runtime
+from oi_voice.computer._session import SessionLanguage
+from oi_voice.computer.base import (
+    ActiveLine,
+    Image,
+    Language,
+    LanguageInfo,
+    Output,
+    RunEvent,
+    RunFinished,
+)
+
+__all__ = [
+    "ActiveLine",
+    "Computer",
+    "Image",
+    "Language",
+    "LanguageInfo",
+    "Output",
+    "RunEvent",
+    "RunFinished",
+]
+
+log = logging.getLogger(__name__)
+
+_ALIASES: dict[str, str] = {alias.lower(): spec.name for spec in CATALOG for alias in (spec.name, *spec.aliases)}
+
+
+class Computer:
+    """The languages of one interpreter: created lazily, run one run per language at a time."""
+
+    def __init__(self, *, cwd: str | None = None, input_timeout: float = 3.0) -> None:
+        """``cwd``: where sessions start (default: the current directory);
+        ``input_timeout``: seconds a run may wait on stdin before it is stopped."""
+        self.cwd = cwd
+        self.input_timeout = input_timeout
+        self._languages: dict[str, SessionLanguage] = {}
+        self._warming: set[asyncio.Task[None]] = set()
+
+    # --- what is there ---------------------------------------------------------------
+
+    def languages(self) -> list[LanguageInfo]:
+        """Every known language, with whether this computer can run it."""
+        infos = []
+        for spec in CATALOG:
+            language = self._languages.get(spec.name)
+            if language is not None:
+                infos.append(language.info)
+            else:
+                available = spec.supported and find_runtime(spec) is not None
+                # Python is the one running us; other versions are known once started.
+                version = platform.python_version() if spec.runtime is None else ""
+                infos.append(LanguageInfo(spec.name, spec.aliases, available=available, version=version))
+        return infos
+
+    def available_names(self) -> list[str]:
+        """The canonical names of the languages this computer can run."""
+        return [info.name for info in self.languages() if info.available]
+
+    def resolve(self, name: str) -> str | None:
+        """The canonical name for a language name or alias (any case), None if unknown."""
+        return _ALIASES.get(name.strip().lower())
+
+    def language(self, name: str) -> Language:
+        """The session of a language (created, not started, on first use).
+
+        Raises ``KeyError`` for an unknown name.
+        """
+        canonical = self.resolve(name)
+        if canonical is None:
+            raise KeyError(name)
+        return self._get(SPECS[canonical])
+
+    def _get(self, spec: LanguageSpec) -> SessionLanguage:
+        language = self._languages.get(spec.name)
+        if language is None:
+            cls = getattr(importlib.import_module(spec.module), spec.cls)
+            if spec.runtime is None:
+                language = cls(cwd=self.cwd)
+            else:
+                language = cls(cwd=self.cwd, input_timeout=self.input_timeout)
+            self._languages[spec.name] = language
+        return language
+
+    # --- running ---------------------------------------------------------------------
+
+    @property
+    def is_running(self) -> bool:
+        """Whether code of any language is running."""
+        return any(language.is_running for language in self._languages.values())
+
+    async def warm(self, name: str = "python") -> None:
+        """Start a language's runtime in the background and return at once.
+
+        A run started meanwhile waits for that same start. Failures are logged, not
+        raised: the run that needs the language will report them.
+        """
+        canonical = self.resolve(name)
+        if canonical is None:
+            log.warning("not warming unknown language %r", name)
+            return
+        language = self._get(SPECS[canonical])
+        if not language.info.available:
+            return
+
+        async def start() -> None:
+            try:
+                await language.start()
+            except Exception:
+                log.warning("could not start %s", canonical, exc_info=True)
+
+        task = asyncio.get_running_loop().create_task(start())
+        self._warming.add(task)
+        task.add_done_callback(self._warming.discard)
+
+    async def run(self, language: str, code: str) -> AsyncIterator[RunEvent]:
+        """Run ``code`` in ``language``; yields events and ends with one ``RunFinished``.
+
+        An unknown or uninstalled language yields just ``RunFinished("unavailable")``.
+        Leaving the iteration early (``break``, cancellation) stops the code.
+        """
+        canonical = self.resolve(language)
+        if canonical is None:
+            names = ", ".join(self.available_names()) or "none"
+            yield RunFinished(
+                "unavailable",
+                message=f"Unknown language {language!r}. The languages available here: {names}.",
+            )
+            return
+        events = self._get(SPECS[canonical]).run(code)
+        try:
+            async for event in events:
+                yield event
+        finally:
+            # Close the language's own iterator now, so that leaving early interrupts
+            # the code at once rather than whenever the iterator is garbage-collected.
+            await events.aclose()
+
+    async def interrupt(self) -> None:
+        """Interrupt whatever code is running, in any language, and wait for it to stop."""
+        running = [language for language in self._languages.values() if language.is_running]
+        await asyncio.gather(*(language.interrupt() for language in running))
+
+    # --- shutting down -----------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Kill every runtime at once and free its files (safe when nothing was started).
+
+        The computer stays usable: a later run starts a fresh session.
+        """
+        for task in list(self._warming):
+            task.cancel()
+        languages = list(self._languages.values())
+        self._languages.clear()
+        # Kill first, all at once; the orderly part (reaping, removing files) follows.
+        for language in languages:
+            language.kill_now()
+        results = await asyncio.gather(*(language.close() for language in languages), return_exceptions=True)
+        for language, result in zip(languages, results, strict=True):
+            if isinstance(result, BaseException):
+                log.warning("closing %s failed: %r", language.info.name, result)
+        with contextlib.suppress(Exception):
+            await asyncio.gather(*self._warming, return_exceptions=True)
+
+    def close_sync_best_effort(self) -> None:
+        """Kill every runtime and remove its files without an event loop (for atexit)."""
+        for language in list(self._languages.values()):
+            with contextlib.suppress(Exception):
+                language.kill_now()
+            with contextlib.suppress(Exception):
+                language.remove_files()

@@ -1,0 +1,110 @@
+"""The embedded local model: real llama.cpp (xllamacpp) on the packaged Qwen2.5-Coder GGUF."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from oi_voice import Interpreter
+from oi_voice.llm import local
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A private cache folder, so the user's assembled model is never touched."""
+    folder = tmp_path_factory.mktemp("cache")
+    old = os.environ.get("OI_VOICE_CACHE_DIR")
+    os.environ["OI_VOICE_CACHE_DIR"] = str(folder)
+    yield folder
+    local.stop()
+    if old is None:
+        os.environ.pop("OI_VOICE_CACHE_DIR", None)
+    else:
+        os.environ["OI_VOICE_CACHE_DIR"] = old
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def test_corrupted_model_is_refused_and_rebuilt(cache: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = local.default_model_path()
+    assert path.stat().st_size == local.MODEL_SIZE and sha256(path) == local.MODEL_SHA256
+    with open(path, "r+b") as f:  # flip bytes in the middle: same size, wrong content
+        f.seek(local.MODEL_SIZE // 2)
+        f.write(b"\x00corrupt\x00")
+    with caplog.at_level(logging.WARNING, logger="oi_voice.local"):
+        rebuilt = local.default_model_path()
+    assert "does not match" in caplog.text
+    assert rebuilt == path and sha256(rebuilt) == local.MODEL_SHA256
+
+
+def test_context_length_comes_from_the_gguf_metadata(cache: Path) -> None:
+    assert local.context_length(local.default_model_path()) == 32768
+    assert local.context_length(ROOT / "README.md") is None
+
+
+STANDALONE = """
+import os, sys, httpx
+from oi_voice.llm import local
+tasks = lambda: len(os.listdir(f"/proc/{os.getpid()}/task"))
+before = tasks()
+endpoint = local.start()
+r = httpx.get(endpoint.api_base + "/models", timeout=30)
+assert r.status_code == 200, r.text
+during = tasks()
+local.stop()
+try:
+    httpx.get(endpoint.api_base + "/models", timeout=5)
+    print("STILL-LISTENING")
+except httpx.ConnectError:
+    print("STOPPED")
+print("THREADS", before, during, tasks())
+"""
+
+
+def test_server_starts_serves_and_stops_without_leftovers(cache: Path) -> None:
+    local.default_model_path()  # assembled outside the timed child
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-c", STANDALONE], env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "STOPPED" in result.stdout
+    before, during, after = (int(n) for n in result.stdout.split("THREADS")[1].split())
+    assert during > before  # it really ran threads (HTTP, inference) ...
+    assert after <= before + 1  # ... and stopping it ended them
+
+
+def test_one_real_chat_runs_a_tool_call(cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OI_VOICE_DATA_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    interp = Interpreter()
+    try:
+        interp.llm.model = "local"
+        interp.auto_run = True
+        interp.max_steps = 3
+        interp.chat("what is 1234 times 5678", display=False)
+        codes = [m for m in interp.messages if m["type"] == "code"]
+        outputs = [m["content"] for m in interp.messages if m["type"] == "console"]
+        assert codes, interp.messages  # a native or recovered tool call ...
+        assert any("7006652" in out for out in outputs), interp.messages  # ... that ran
+        endpoint = local.running()
+        assert endpoint is not None and endpoint.context_window == local.MAX_CONTEXT
+        assert httpx.get(endpoint.api_base + "/models", timeout=10).status_code == 200
+    finally:
+        interp.close()
