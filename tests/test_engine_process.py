@@ -126,3 +126,22 @@ def test_chat_renders_in_the_terminal_and_returns_new_messages(llm_server: Scrip
     assert "\x1b[" in screen.getvalue()  # a tty gets rich's colours
     tool = next(m for m in llm_server.requests[1]["messages"] if m["role"] == "tool")
     assert tool["content"] == "The user declined to run this code: not now"
+
+
+ORPHAN = """
+import os
+from oi_voice import Interpreter
+interp = Interpreter()
+for chunk in interp.computer.run("javascript", "console.log(process.pid); while (true) {}", stream=True):
+    if chunk.get("format") == "output":
+        print("PID", chunk["content"].strip(), flush=True)
+        os._exit(0)  # die without any clean-up
+"""
+
+
+def test_a_killed_oi_voice_leaves_no_busy_child(tmp_path: Path) -> None:
+    """Code stuck in a busy loop never reads EOF: the child must die with its parent anyway."""
+    env = {**os.environ, "OI_VOICE_PREWARM": "0", "OI_VOICE_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-c", ORPHAN], env=env, capture_output=True, text=True, timeout=60)
+    pid = int(result.stdout.split("PID")[1].split()[0])
+    wait_until(lambda: not Path(f"/proc/{pid}").exists(), timeout=10)

@@ -15,7 +15,9 @@ import asyncio
 import codecs
 import contextlib
 import os
+import signal
 import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
@@ -102,6 +104,19 @@ class TextDecoder:
         return self._ansi.feed(self._utf8.decode(data, final), final=final)
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: be killed when oi_voice dies, however it dies.
+
+    A busy interpreter never reads the EOF of its control pipe, so without this a
+    killed oi_voice could leave a driver spinning forever (seen: an orphaned node
+    driver at 100 % CPU after a test process was killed).
+    """
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
 class ChildProcess:
     """A process started in a new session, whose exit the event loop notices at once."""
 
@@ -126,6 +141,7 @@ class ChildProcess:
             start_new_session=True,
             pass_fds=tuple(pass_fds),
             close_fds=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
         self.pid = self._proc.pid
         self.exited = asyncio.Event()
