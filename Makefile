@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-EXTRAS ?= test,server
+EXTRAS ?= test,server,local
 APT_PACKAGES := espeak-ng libespeak-ng1 sox libportaudio2 pulseaudio pulseaudio-utils \
   libasound2-plugins alsa-utils xvfb xauth xdotool x11-utils imagemagick libegl1 libgl1 \
   libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 fonts-dejavu-core libxcb-cursor0 \
@@ -15,13 +15,14 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)-$(su
 
 .PHONY: run test bench lint setup system-deps clean
 
-## run: set up, then start oi_voice (the terminal chat when there is no display)
+## run: set up, then start oi_voice on the embedded local model (the terminal chat when there is no display)
 run: setup
-	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] && [ -x $(BIN)/oi-voice ] && $(BIN)/python -c "import PySide6" 2>/dev/null; then \
-	  exec $(BIN)/oi-voice; \
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] && $(BIN)/python -c "import PySide6, oi_voice.ui.app" 2>/dev/null; then \
+	  exec $(BIN)/oi-voice --local; \
 	else \
-	  echo "No display (or no desktop app installed): opening the terminal chat. Ctrl-C or Ctrl-D quits."; \
-	  exec $(BIN)/oi; \
+	  echo "No display (or the desktop app is not installed): opening the terminal chat on the local model."; \
+	  echo "Ctrl-C stops a reply or a run; Ctrl-D quits."; \
+	  exec $(BIN)/oi --local; \
 	fi
 
 ## test: set up, then lint and run the whole suite
