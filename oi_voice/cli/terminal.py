@@ -8,17 +8,21 @@ engine has finished with it before the prompt comes back, so the next message wo
 from __future__ import annotations
 
 import contextlib
+import logging
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from oi_voice.cli.display import TerminalDisplay
-from oi_voice.cli.reader import LineReader, set_default_reader
+from oi_voice.cli.reader import LineReader, is_plain, set_default_reader
 from oi_voice.core.history import data_dir
 from oi_voice.core.interpreter import Interpreter
 from oi_voice.errors import ConfigError, OIVoiceError
+
+log = logging.getLogger("oi_voice.cli")
 
 #: Lines that open (and close) a multi-line message with ``-ml``. Open Interpreter 0.4.3
 #: documents ``\"\"\"``; ``` is what people paste.
@@ -99,7 +103,9 @@ class TerminalChat:
     def __init__(self, owner: Interpreter, *, plain: bool | None = None, multi_line: bool = False,
                  profile: Any = None) -> None:
         self.owner = owner
-        self.reader = LineReader(data_dir() / "cli_history", plain=bool(plain))
+        if plain is None:
+            plain = is_plain(sys.stdout)
+        self.reader = LineReader(data_dir() / "cli_history", plain=plain)
         set_default_reader(self.reader)
         self.display = TerminalDisplay(owner, plain=plain, reader=self.reader.answer)
         self.multi_line = multi_line
@@ -161,6 +167,9 @@ class TerminalChat:
                 self.display.line("[stopped]", style="bold yellow")
             except OIVoiceError as exc:
                 self.display.error(str(exc))
+            except Exception as exc:  # a bug must not end the session: say so and carry on
+                log.debug("unexpected error", exc_info=True)
+                self.display.error(f"unexpected {type(exc).__name__}: {exc} (run with -v for details)")
 
 
 def interactive_chat(owner: Interpreter, *, plain: bool | None = None, multi_line: bool = False) -> None:
