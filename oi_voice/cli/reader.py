@@ -12,6 +12,7 @@ import atexit
 import contextlib
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import IO, Any
 
@@ -76,9 +77,11 @@ class LineReader:
                 writer.flush()
                 line = reader.readline()
                 return line.rstrip("\n") if line else None
+            if threading.current_thread() is not threading.main_thread():
+                return None  # a server's worker thread: nobody at a keyboard can answer, so no
         try:
             line = input(prompt)
-        except EOFError:
+        except (EOFError, OSError):  # OSError: stdin closed or captured
             return None
         self._forget_last(line)
         return line
