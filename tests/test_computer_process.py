@@ -6,13 +6,13 @@ import asyncio
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import pytest
+from helpers import finished, process_gone, text, wait_until
 
-from oi_voice.computer import Output, RunEvent, RunFinished
+from oi_voice.computer import Output, RunEvent
 from oi_voice.computer._session import SessionLanguage
 from oi_voice.computer.process import NodeLanguage, RubyLanguage, ShellLanguage
 
@@ -43,14 +43,8 @@ async def collect(language: SessionLanguage, code: str) -> list[RunEvent]:
     return [event async for event in language.run(code)]
 
 
-def finished(events: list[RunEvent]) -> RunFinished:
-    assert isinstance(events[-1], RunFinished), events
-    assert sum(isinstance(e, RunFinished) for e in events) == 1, events
-    return events[-1]
 
 
-def text(events: list[RunEvent], stream: str | None = None) -> str:
-    return "".join(e.text for e in events if isinstance(e, Output) and stream in (None, e.stream))
 
 
 async def run_until_output(language: SessionLanguage, code: str, ready: Callable[[str], bool]) -> list[RunEvent]:
@@ -66,22 +60,8 @@ async def run_until_output(language: SessionLanguage, code: str, ready: Callable
     return events
 
 
-def process_gone(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            state = f.read().rsplit(b")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return True
-    return state in (b"Z", b"X")  # a zombie is dead; reaping it is its parent's business
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 # --- shell ---------------------------------------------------------------------------------

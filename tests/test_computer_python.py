@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from helpers import finished, process_gone, text, wait_until
 
-from oi_voice.computer import ActiveLine, Image, Output, RunEvent, RunFinished
+from oi_voice.computer import ActiveLine, Image, Output, RunEvent
 from oi_voice.computer.jupyter import ACTIVE_LINE_MIME, PythonKernel
 
 pytestmark = pytest.mark.timeout(60)
@@ -37,14 +37,8 @@ async def collect(kernel: PythonKernel, code: str) -> list[RunEvent]:
     return [event async for event in kernel.run(code)]
 
 
-def finished(events: list[RunEvent]) -> RunFinished:
-    assert isinstance(events[-1], RunFinished), events
-    assert sum(isinstance(e, RunFinished) for e in events) == 1, events
-    return events[-1]
 
 
-def text(events: list[RunEvent], stream: str | None = None) -> str:
-    return "".join(e.text for e in events if isinstance(e, Output) and stream in (None, e.stream))
 
 
 async def run_until_output(kernel: PythonKernel, code: str, needle: str) -> list[RunEvent]:
@@ -60,13 +54,6 @@ async def run_until_output(kernel: PythonKernel, code: str, needle: str) -> list
     return events
 
 
-def process_gone(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            state = f.read().rsplit(b")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return True
-    return state in (b"Z", b"X")
 
 
 def threads(pid: int) -> list[str]:
@@ -76,13 +63,6 @@ def threads(pid: int) -> list[str]:
         return []
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 # --- tests ---------------------------------------------------------------------------------

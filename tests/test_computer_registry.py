@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import time
-from collections.abc import Callable
 
 import pytest
+from helpers import finished, process_gone, text, wait_until
 
 from oi_voice.computer import Computer, Language, LanguageInfo, Output, RunEvent, RunFinished
 from oi_voice.computer._catalog import forget_runtimes
@@ -27,23 +26,10 @@ async def collect(computer: Computer, language: str, code: str) -> list[RunEvent
     return [event async for event in computer.run(language, code)]
 
 
-def finished(events: list[RunEvent]) -> RunFinished:
-    assert isinstance(events[-1], RunFinished), events
-    assert sum(isinstance(e, RunFinished) for e in events) == 1, events
-    return events[-1]
 
 
-def text(events: list[RunEvent]) -> str:
-    return "".join(e.text for e in events if isinstance(e, Output))
 
 
-def process_gone(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            state = f.read().rsplit(b")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return True
-    return state in (b"Z", b"X")
 
 
 def children_of(parent: int) -> set[int]:
@@ -61,13 +47,6 @@ def children_of(parent: int) -> set[int]:
     return found
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 @pytest.fixture

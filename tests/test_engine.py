@@ -236,7 +236,7 @@ def test_loop_guards(interp: Interpreter, llm_server: ScriptedLLM) -> None:
     chunks = stream(interp, "seven")
     assert chunks[-1]["type"] == "error" and "same code again" in chunks[-1]["content"]
     assert "Answer the user from that output" in tool_messages(llm_server.requests[-1])[-1]["content"]
-    assert [m["content"] for m in interp.messages if m["type"] == "console"][0] == "7\n"
+    assert next(m["content"] for m in interp.messages if m["type"] == "console") == "7\n"
 
     interp.reset()
     llm_server.add(text(""))

@@ -7,11 +7,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pexpect
+from helpers import process_gone, wait_until
 from scripted_llm import ScriptedLLM, text, tool_call
 
 from oi_voice import Interpreter
@@ -20,13 +19,6 @@ from oi_voice.core.history import list_conversations, load
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    """Wait for a condition another process makes true (checked every 20 ms)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met in time")
-        time.sleep(0.02)
 
 
 CHILD = """
@@ -47,7 +39,7 @@ def test_kill_mid_run_keeps_complete_messages_and_resumes(llm_server: ScriptedLL
             infos = list_conversations(tmp_path / "conversations")
             return bool(infos) and any(m["type"] == "code" for m in load(infos[0].path))
 
-        wait_until(code_journaled)
+        assert wait_until(code_journaled, timeout=30)
     finally:
         os.killpg(child.pid, signal.SIGKILL)  # the kernel too: nothing may clean up
         child.wait(10)
@@ -144,4 +136,4 @@ def test_a_killed_oi_voice_leaves_no_busy_child(tmp_path: Path) -> None:
     env = {**os.environ, "OI_VOICE_PREWARM": "0", "OI_VOICE_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
     result = subprocess.run([sys.executable, "-c", ORPHAN], env=env, capture_output=True, text=True, timeout=60)
     pid = int(result.stdout.split("PID")[1].split()[0])
-    wait_until(lambda: not Path(f"/proc/{pid}").exists(), timeout=10)
+    assert wait_until(lambda: process_gone(pid), timeout=10)

@@ -199,6 +199,32 @@ class _InputWatchdog:
         return now - self._since >= self._timeout
 
 
+class _Escalation:
+    """How a run is stopped: SIGINT when the user asks or when it starves waiting on stdin,
+    then SIGKILL to its group if it is still there ``_SIGKILL_AFTER`` later."""
+
+    def __init__(self, watchdog: _InputWatchdog) -> None:
+        self._watchdog = watchdog
+        self._starved_at: float | None = None
+        self.killed = False
+
+    @property
+    def starved(self) -> bool:
+        """Whether the run was stopped for waiting on input."""
+        return self._starved_at is not None
+
+    def step(self, run: Run, child: ChildProcess, had_output: bool) -> float:
+        """Escalate as due; returns how long to wait before the next look."""
+        stop_at = self._starved_at if self._starved_at is not None else run.interrupt_at
+        if stop_at is not None and not self.killed and time.monotonic() - stop_at >= _SIGKILL_AFTER:
+            child.signal_group(signal.SIGKILL)
+            self.killed = True
+        if self._starved_at is None and self._watchdog.starved(child.pid, had_output):
+            self._starved_at = time.monotonic()
+            child.signal_group(signal.SIGINT)
+        return self._watchdog.interval if stop_at is None else _SIGKILL_AFTER / 3
+
+
 def _make_stdin(watch: bool) -> tuple[int, int]:
     """(read end for the child, write end we keep or -1)."""
     if watch:
@@ -325,28 +351,21 @@ class ShellLanguage(_ProcessLanguage):
         watchdog = _InputWatchdog(stdin_w, self._input_timeout)
         streams.set_wake(run.wake)
         child.wake = run.wake.set
-        starved_at: float | None = None
-        killed = False
+        stopping = _Escalation(watchdog)
         while True:
             had_output = await streams.forward(run)
             if child.exited.is_set():
                 # Whatever the run's foreground processes wrote is in the pipes by now.
                 await streams.forward_all(run)
                 break
-            stop_at = starved_at if starved_at is not None else run.interrupt_at
-            if stop_at is not None and not killed and time.monotonic() - stop_at >= _SIGKILL_AFTER:
-                child.signal_group(signal.SIGKILL)
-                killed = True
-            if starved_at is None and watchdog.starved(child.pid, had_output):
-                starved_at = time.monotonic()
-                child.signal_group(signal.SIGINT)
+            timeout = stopping.step(run, child, had_output)
             streams.arm()
-            await _wait(run.wake, watchdog.interval if stop_at is None else _SIGKILL_AFTER / 3)
+            await _wait(run.wake, timeout)
 
-        if starved_at is not None or run.interrupted:
+        if stopping.starved or run.interrupted:
             # bash is gone; its background jobs ignore SIGINT but must not outlive the stop.
             child.signal_group(signal.SIGKILL)
-            if starved_at is not None:
+            if stopping.starved:
                 return RunFinished("needs_input", message=_needs_input_message("shell"))
             return RunFinished("interrupted")
         returncode = child.returncode
@@ -540,27 +559,20 @@ class _DriverLanguage(_ProcessLanguage):
             await write_all(self._control_w, request)
 
         watchdog = _InputWatchdog(self._stdin_w, self._input_timeout)
-        starved_at: float | None = None
-        killed = False
+        stopping = _Escalation(watchdog)
         while True:
             had_output = await streams.forward(run)
             status = self._next_status()
             if status is not None:
                 await streams.forward_all(run)
-                return self._finished(run, status, starved=starved_at is not None)
+                return self._finished(run, status, starved=stopping.starved)
             if self._status.eof or child.exited.is_set():
                 await streams.forward_all(run)
-                return await self._after_death(run, child, killed, starved=starved_at is not None)
-            stop_at = starved_at if starved_at is not None else run.interrupt_at
-            if stop_at is not None and not killed and time.monotonic() - stop_at >= _SIGKILL_AFTER:
-                child.signal_group(signal.SIGKILL)
-                killed = True
-            if starved_at is None and watchdog.starved(child.pid, had_output):
-                starved_at = time.monotonic()
-                child.signal_group(signal.SIGINT)
+                return await self._after_death(run, child, stopping.killed, starved=stopping.starved)
+            timeout = stopping.step(run, child, had_output)
             streams.arm()
             self._status.arm()
-            await _wait(run.wake, watchdog.interval if stop_at is None else _SIGKILL_AFTER / 3)
+            await _wait(run.wake, timeout)
 
     def _finished(self, run: Run, status: dict[str, object], *, starved: bool) -> RunFinished:
         if starved:

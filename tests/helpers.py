@@ -1,0 +1,40 @@
+"""Small helpers shared by the tests: reading run events and waiting on other processes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from oi_voice.computer import Output, RunEvent, RunFinished
+
+
+def finished(events: list[RunEvent]) -> RunFinished:
+    """The run's one RunFinished, checking it is last and alone."""
+    assert isinstance(events[-1], RunFinished), events
+    assert sum(isinstance(e, RunFinished) for e in events) == 1, events
+    return events[-1]
+
+
+def text(events: list[RunEvent], stream: str | None = None) -> str:
+    """All output text of a run (of one stream, if given)."""
+    return "".join(e.text for e in events if isinstance(e, Output) and stream in (None, e.stream))
+
+
+def process_gone(pid: int) -> bool:
+    """Whether process ``pid`` has exited (a zombie is dead; reaping it is its parent's business)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            state = f.read().rsplit(b")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in (b"Z", b"X")
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Wait for a condition that another process or thread makes true; False on timeout."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
