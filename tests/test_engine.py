@@ -362,3 +362,14 @@ def test_text_mode_stops_the_reply_after_the_first_code_block(interp: Interprete
     assert [m["content"] for m in interp.messages if m["type"] == "code"] == ["print('again')"]
     llm_server.wait_for_disconnects(1)  # the endless reply was cut by us, not by the server
     assert interp.messages[-1]["content"] == "Done."
+
+
+def test_a_code_block_completed_by_one_delta_is_streamed_whole(interp: Interpreter, llm_server: ScriptedLLM) -> None:
+    """The local model prints its call as JSON; one delta can open, fill and close the block."""
+    call = '{"name": "execute", "arguments": {"language": "python", "code": "print(1234 * 5678)"}}'
+    llm_server.add(text(call), text("7006652."))
+    chunks = stream(interp, "multiply", Decision.run())
+    code = [c for c in chunks if c["type"] == "code"]
+    assert [("start" in c, c.get("content"), "end" in c) for c in code] == [
+        (True, None, False), (False, "print(1234 * 5678)", False), (False, None, True)]
+    assert any(c.get("content") == "7006652\n" for c in chunks if c["type"] == "console")

@@ -299,8 +299,6 @@ class Turn:
                     async for chunk in chunks_in:
                         yield chunk
                         committed = self._commit_new(reply, committed)
-                        if reply.done:
-                            break  # closing the stream stops the model generating
                 chunks, problems = reply.finish()
                 for chunk in chunks:
                     yield chunk
@@ -361,9 +359,12 @@ class Turn:
             cfg.request, messages=trim(history, cfg.context_budget),
             tools=[execute_tool(cfg.enabled)] if cfg.function_calling else None)
         client = client_for(request, cfg.transport)
-        async for delta in client.stream(request):
-            for chunk in reply.feed(delta):
-                yield chunk
+        async with contextlib.aclosing(client.stream(request)) as deltas:  # type: ignore[type-var]
+            async for delta in deltas:
+                for chunk in reply.feed(delta):
+                    yield chunk
+                if reply.done:
+                    return  # closing the stream stops the model generating
 
     async def _handle_code(self, code: Message, outcome: list[str]) -> AsyncIterator[Chunk]:
         """Approve and run one code message; appends its outcome word to ``outcome``."""
