@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,14 +11,6 @@ from scripted_llm import ScriptedLLM, combine, cut, endless, raw_tool_call, refu
 from oi_voice import Interpreter
 from oi_voice.core.approval import Decision
 from oi_voice.core.history import list_conversations, load
-
-
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Interpreter]:
-    """One interpreter (one kernel) for the module; each test points it at its own server."""
-    interp = Interpreter()
-    yield interp
-    interp.close()
 
 
 @pytest.fixture

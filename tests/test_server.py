@@ -36,13 +36,6 @@ Answer = Callable[[dict[str, Any]], dict[str, Any] | None]
 # --- fixtures and helpers -----------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def shared() -> Iterator[Interpreter]:
-    """One interpreter (one kernel) for the module; each test points it at its own model server."""
-    interp = Interpreter()
-    yield interp
-    interp.close()
-
 
 @pytest.fixture
 def interp(shared: Interpreter, llm_server: ScriptedLLM, tmp_path: Path,

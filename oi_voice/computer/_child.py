@@ -104,6 +104,18 @@ class TextDecoder:
         return self._ansi.feed(self._utf8.decode(data, final), final=final)
 
 
+def describe_exit(returncode: int | None) -> str:
+    """How a process ended, in words ("exit code 2", "killed by SIGSEGV")."""
+    if returncode is None:
+        return "it stopped without an exit status"
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit code {returncode}"
+
+
 def _die_with_parent() -> None:
     """In the child, before exec: be killed when oi_voice dies, however it dies.
 

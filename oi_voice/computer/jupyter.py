@@ -42,7 +42,7 @@ from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
 from oi_voice.computer._catalog import SPECS
-from oi_voice.computer._child import private_dir, signal_group
+from oi_voice.computer._child import describe_exit, private_dir, signal_group
 from oi_voice.computer._session import Run, SessionLanguage
 from oi_voice.computer.ansi import AnsiStripper, strip_ansi
 from oi_voice.computer.base import ActiveLine, Image, Output, RunFinished
@@ -198,17 +198,6 @@ class _OneKernelSpec(KernelSpecManager):
         return self._spec
 
 
-def _describe_exit(returncode: int | None) -> str:
-    if returncode is None:
-        return "it stopped without an exit status"
-    if returncode < 0:
-        try:
-            return f"killed by {signal.Signals(-returncode).name}"
-        except ValueError:
-            return f"killed by signal {-returncode}"
-    return f"exit code {returncode}"
-
-
 def _image(data: dict[str, Any]) -> Image | None:
     for mime, fmt in (("image/png", "base64.png"), ("image/jpeg", "base64.jpeg")):
         value = data.get(mime)
@@ -349,7 +338,7 @@ class PythonKernel(SessionLanguage):
     def _death_cause(self) -> str:
         km = self._km
         process = getattr(km.provisioner, "process", None) if km is not None else None
-        return _describe_exit(process.poll() if process is not None else None)
+        return describe_exit(process.poll() if process is not None else None)
 
     async def _recover(self, run: Run, what: str) -> RunFinished | None:
         """Restart after a death or a failed interrupt; a RunFinished if that failed too."""

@@ -53,6 +53,7 @@ from oi_voice.computer._child import (
     ChildProcess,
     Pipe,
     TextDecoder,
+    describe_exit,
     private_dir,
     signal_group,
     write_all,
@@ -81,17 +82,6 @@ def _needs_input_message(language: str) -> str:
         f"The {language} code waited for input on stdin (the keyboard), which is not available "
         "here, so it was stopped. Put the values in the code instead."
     )
-
-
-def _describe_exit(returncode: int | None) -> str:
-    if returncode is None:
-        return "it stopped"
-    if returncode < 0:
-        try:
-            return f"killed by {signal.Signals(-returncode).name}"
-        except ValueError:
-            return f"killed by signal {-returncode}"
-    return f"exit code {returncode}"
 
 
 def _spawn_cwd(preferred: str | None) -> str:
@@ -247,6 +237,16 @@ class _ProcessLanguage(SessionLanguage):
         self._cwd = cwd
         self._input_timeout = input_timeout
         self._watch_stdin = stdin_watch_supported()
+        self._child: ChildProcess | None = None
+
+    def _interrupt_now(self) -> None:
+        if self._child is not None:
+            self._child.signal_group(signal.SIGINT)
+
+    def kill_now(self) -> None:
+        """Kill the running process group at once (no grace period)."""
+        if self._child is not None:
+            self._child.signal_group(signal.SIGKILL)
 
 
 # --- shell ---------------------------------------------------------------------------
@@ -268,7 +268,6 @@ class ShellLanguage(_ProcessLanguage):
     def __init__(self, *, cwd: str | None = None, input_timeout: float = 3.0) -> None:
         super().__init__(cwd=cwd, input_timeout=input_timeout)
         self._dir: str | None = None
-        self._child: ChildProcess | None = None
         self._lingering: set[int] = set()  # process groups of finished runs' background jobs
         self._orphans: set[Pipe] = set()  # their pipes, drained and dropped
 
@@ -282,13 +281,9 @@ class ShellLanguage(_ProcessLanguage):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(os.path.join(self._dir, "state"))
 
-    def _interrupt_now(self) -> None:
-        if self._child is not None:
-            self._child.signal_group(signal.SIGINT)
-
     def kill_now(self) -> None:
-        if self._child is not None:
-            self._child.signal_group(signal.SIGKILL)
+        """Kill the run and its lingering background jobs at once."""
+        super().kill_now()
         self._kill_lingering()
 
     def _kill_lingering(self) -> None:
@@ -372,7 +367,7 @@ class ShellLanguage(_ProcessLanguage):
         if returncode == 0:
             return RunFinished("ok")
         exit_code = returncode if returncode is not None and returncode >= 0 else 128 - (returncode or 0)
-        return RunFinished("error", message=_describe_exit(returncode), exit_code=exit_code)
+        return RunFinished("error", message=describe_exit(returncode), exit_code=exit_code)
 
     def _keep_state(self) -> None:
         """Move a completely written state.new over state; drop a partial one."""
@@ -415,7 +410,6 @@ class _DriverLanguage(_ProcessLanguage):
 
     def __init__(self, *, cwd: str | None = None, input_timeout: float = 3.0) -> None:
         super().__init__(cwd=cwd, input_timeout=input_timeout)
-        self._child: ChildProcess | None = None
         self._streams: _Streams | None = None
         self._status: Pipe | None = None
         self._status_buffer = b""
@@ -516,14 +510,6 @@ class _DriverLanguage(_ProcessLanguage):
         self._discard_driver()
         await self._launch()
 
-    def _interrupt_now(self) -> None:
-        if self._child is not None:
-            self._child.signal_group(signal.SIGINT)
-
-    def kill_now(self) -> None:
-        if self._child is not None:
-            self._child.signal_group(signal.SIGKILL)
-
     def remove_files(self) -> None:
         """Nothing to remove: a driver keeps no files."""
 
@@ -537,7 +523,7 @@ class _DriverLanguage(_ProcessLanguage):
 
     async def _execute(self, run: Run, code: str) -> RunFinished:
         if self._child is None or self._child.exited.is_set():
-            cause = _describe_exit(self._child.returncode if self._child else None)
+            cause = describe_exit(self._child.returncode if self._child else None)
             try:
                 await self._restart()
             except ComputerError as exc:
@@ -592,7 +578,7 @@ class _DriverLanguage(_ProcessLanguage):
         if not child.exited.is_set():
             child.signal_group(signal.SIGKILL)
             await child.wait_exit(2.0)
-        cause = _describe_exit(child.returncode)
+        cause = describe_exit(child.returncode)
         lost = f"{self.display_name} was restarted and all variables are gone"
         try:
             await self._restart()
