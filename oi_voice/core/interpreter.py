@@ -60,12 +60,36 @@ informed steps.
 You are capable of almost any task, but you can't run code that shows UI from a Python script (your output \
 is captured). Write files instead, and show images by displaying them (matplotlib works inline)."""
 
-#: Small local models follow a short, direct prompt far better than the long one.
+#: Small local models follow a short, direct prompt far better than the long one. Measured with
+#: tests/bench/bench_local.py on Qwen2.5-Coder-0.5B: the one example makes it reply in one sentence
+#: after the output; "a one-line shell command" gives ls/date/echo > file instead of buggy functions;
+#: "never write the answer into the code" stops most print(<guess>); the error sentence took the
+#: README line count from 2/5 to 5/5 (fewer top-level `return`s).
 LOCAL_SYSTEM_MESSAGE = """\
-You are a helpful assistant on the user's computer, and you can run code with the execute tool.
-For anything about this computer (files, folders, dates, versions, the system) and for any calculation, \
-ALWAYS call execute with short python or shell code, wait for its output, then answer from that output \
-in one short sentence. Never guess. Call execute once at a time."""
+You run code on the user's computer to answer them.
+For EVERY request, first write one short code block that does the task, or that finds the answer and \
+prints it: a one-line ```shell command when there is one, else ```python. Never answer from memory: you \
+cannot know this computer's files, date or versions, and you make arithmetic mistakes. Never write the \
+answer itself into the code: let the code find it.
+After the block runs you see its output. If it is an error, write a fixed code block. Otherwise reply with \
+one short sentence that gives the answer from that output.
+
+Examples:
+user: what is 2 plus 3
+assistant: ```python
+print(2 + 3)
+```
+user: Code output:
+5
+assistant: 2 plus 3 is 5.
+
+user: where is my home folder
+assistant: ```shell
+echo $HOME
+```
+user: Code output:
+/home/ann
+assistant: Your home folder is /home/ann."""
 
 MARKDOWN_INSTRUCTIONS = """\
 To run code, write it in a markdown code block tagged with its language, like ```python or ```shell. \
@@ -438,10 +462,13 @@ class Interpreter:
         functions = llm.resolved_functions()
         api_base, transport = llm.api_base, llm.transport
         if endpoint is not None:
-            # The model's own limits, unless the user set them; its template renders the tool.
+            # The model's own limits, unless the user set them.
             window = llm.context_window or endpoint.context_window
             max_tokens = llm.max_tokens or endpoint.max_tokens
-            functions = llm.supports_functions if llm.supports_functions is not None else True
+            # Markdown fences by default: with native tools (its template's <tool_call> format) the
+            # 0.5B model answers a tool result with another call instead of answering (bench_local:
+            # 1/6 with tools, 5/6 with fences, and the shorter prompt is ~4x faster per request).
+            functions = bool(llm.supports_functions)
             api_base, transport = endpoint.api_base, "openai"
         enabled = self.computer.languages
         impl = self.computer.impl
