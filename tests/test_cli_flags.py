@@ -70,6 +70,14 @@ def test_one_shot_exits_non_zero_when_the_model_fails(oi: OIRunner, llm_server: 
     assert "Error:" in result.stdout and "401" in result.stdout
 
 
+def test_local_model_flag_names_a_missing_file_clearly(oi: OIRunner, tmp_path: Path) -> None:
+    missing = tmp_path / "nope.gguf"
+    result = oi.run("--local", "--local-model", str(missing), "hello")
+    assert result.returncode == 1
+    assert f"local model file not found: {missing}" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
 def test_model_flags_reach_the_request(oi: OIRunner, llm_server: ScriptedLLM) -> None:
     other = ScriptedLLM().start()
     try:

@@ -64,6 +64,8 @@ FLAGS: tuple[Flag, ...] = (
     Flag(("-p", "--profile"), "profile", "profile to use: a name in the profiles folder or a path "
          "(default: default)", type=str, metavar="NAME|PATH"),
     Flag(("-l", "--local"), "local", "use the embedded local model (shortcut for --profile local)"),
+    Flag(("-lm", "--local-model"), "local_model", "with --local: serve this GGUF file instead of the "
+         "bundled coder model", "llm.local_model", str, metavar="PATH"),
     Flag(("-f", "--fast"), "fast", "use a small, quick model (shortcut for --profile fast)"),
     Flag(("-pl", "--plain"), "plain", "plain text output: no colour, no cursor movement"),
     Flag(("-ml", "--multi_line"), "multi_line", "multi-line messages between lines of ```"),
