@@ -1,0 +1,136 @@
+"""Spoken confirmation: say what will run, listen for a short yes or no.
+
+"Run two lines of shell that delete files?" -- then yes / yeah / run it / go ahead
+runs it, no / cancel / stop / skip declines it, and anything else gets one more
+question before the decision is left to the dialog or the keyboard. High-risk code
+(the engine's rating) is never approved by voice alone: the gate refuses a spoken yes,
+and the voice says so.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from oi_voice.core.approval import ApprovalGate, Decision
+from oi_voice.voice.capture import Listener
+from oi_voice.voice.events import (
+    ConfirmationAnswered,
+    ConfirmationAsked,
+    ConfirmationHeard,
+    ListeningStarted,
+    VoiceEvent,
+)
+from oi_voice.voice.stt import SpeechToText
+
+Meaning = Literal["run", "decline"]
+
+# Declines are checked first: "no, don't run it" holds "run it" too.
+_DECLINE: Final = re.compile(
+    r"\b(?:no|nope|nah|cancel|stop|skip|abort|negative|never\s*mind|not\s+now|don'?t(?:\s+\w+)?\s+(?:run|do)"
+    r"|do\s+not)\b")
+_RUN: Final = re.compile(
+    r"\b(?:yes|yeah|yep|yup|ya|yea|sure|ok|okay|run\s+it|run|go\s+ahead|go\s+for\s+it|do\s+it|please\s+do"
+    r"|affirmative|approve|absolutely|of\s+course|alright|all\s+right)\b")
+
+
+def classify(text: str) -> Meaning | None:
+    """What a short spoken answer means: "run", "decline", or None (not understood)."""
+    words = re.sub(r"[^\w'\s]", " ", text.lower())
+    words = re.sub(r"\s+", " ", words).strip()
+    if not words:
+        return None
+    if _DECLINE.search(words):
+        return "decline"
+    for match in _RUN.finditer(words):
+        before = words[:match.start()].split()[-2:]
+        if any(w in ("not", "never") or w.endswith("n't") for w in before):
+            continue  # "I'm not sure", "isn't okay": not a yes
+        return "run"
+    return None
+
+
+#: Said after the summary of high-risk code.
+HIGH_RISK_NOTE = "This one is high risk, so it needs a click or a key to run."
+ASK_AGAIN = "Sorry, I didn't catch that. Should I run it? Please say yes or no."
+LEFT_TO_USER = "Okay, I'll leave it to you."
+REFUSED_HIGH_RISK = "I can't run high-risk code on a spoken yes. Please approve it on screen or with the keyboard."
+
+
+@dataclass
+class SpokenConfirmation:
+    """Asks one pending run by voice and answers the gate with what it heard.
+
+    ``say(text) -> bool`` speaks and returns once the words were heard (False when it
+    was interrupted); ``listener`` hears one short answer; ``stt`` turns it into words.
+    """
+
+    gate: ApprovalGate
+    say: Callable[[str], bool]
+    listener: Listener
+    stt: SpeechToText
+    emit: Callable[[VoiceEvent], None] = lambda _e: None
+    #: Seconds to wait for an answer to start.
+    answer_timeout: float = 6.0
+    #: Questions asked in all (the first one, then "please say yes or no").
+    attempts: int = 2
+
+    def ask(self, content: dict[str, Any], cancel: threading.Event | None = None) -> Meaning | None:
+        """Ask about the confirmation chunk's ``content``; returns what was decided by voice.
+
+        None: nothing was decided by voice (not understood twice, a refused spoken yes
+        on high-risk code, cancelled); the request is then still open for the dialog or
+        the keyboard.
+        """
+        id_ = str(content.get("id"))
+        risk = str((content.get("risk") or {}).get("level", "low"))
+        summary = str(content.get("summary") or "Run this code?")
+        question = f"{summary} {HIGH_RISK_NOTE}" if risk == "high" else summary
+        self.emit(ConfirmationAsked(id_, summary, risk, spoken=True))
+        for attempt in range(self.attempts):
+            if self._stopped(id_, cancel):
+                return self._left(id_, "cancelled")
+            if not self.say(question if attempt == 0 else ASK_AGAIN):
+                return self._left(id_, "interrupted")
+            if self._stopped(id_, cancel):
+                return self._left(id_, "cancelled")
+            self.emit(ListeningStarted("answer"))
+            utterance = self.listener.listen(self.answer_timeout, cancel)
+            if utterance is None:
+                if self._stopped(id_, cancel):
+                    return self._left(id_, "cancelled")
+                self.emit(ConfirmationHeard(id_, "", None))
+                continue
+            heard = self.stt.transcribe(utterance.audio, cancel=cancel).text
+            meaning = classify(heard)
+            self.emit(ConfirmationHeard(id_, heard, meaning))
+            if meaning is None:
+                continue
+            if meaning == "decline":
+                reason = f'the user said "{heard.strip()}"' if heard.strip() else "declined by voice"
+                if self.gate.answer(id_, Decision.decline(reason, source="voice")):
+                    self.emit(ConfirmationAnswered(id_, "decline", reason))
+                    return "decline"
+                return self._left(id_, "no longer pending")
+            if self.gate.answer(id_, Decision.run(source="voice")):
+                self.emit(ConfirmationAnswered(id_, "run"))
+                return "run"
+            if self.gate.is_pending(id_):
+                # The gate refused: high-risk code needs a click or a key.
+                self.say(REFUSED_HIGH_RISK)
+                return self._left(id_, "a spoken yes cannot approve high-risk code")
+            return self._left(id_, "no longer pending")
+        if not self._stopped(id_, cancel):
+            self.say(LEFT_TO_USER)
+        return self._left(id_, "not understood")
+
+    def _stopped(self, id_: str, cancel: threading.Event | None) -> bool:
+        # Answered elsewhere (a click in the dialog) or the turn was cancelled.
+        return (cancel is not None and cancel.is_set()) or not self.gate.is_pending(id_)
+
+    def _left(self, id_: str, reason: str) -> Meaning | None:
+        self.emit(ConfirmationAnswered(id_, None, reason))
+        return None

@@ -1,0 +1,300 @@
+"""``oi-voice --headless`` and ``oi-voice --list-devices``: voice without a window.
+
+    oi-voice --headless --input question.wav --output answer.wav -y --api_base URL -m MODEL
+    oi-voice --headless --input mic --output speaker --profile voice
+
+One spoken turn end to end: speech -> transcript -> model -> approval -> run -> spoken
+answer, printing the transcript, the code, its output, the reply and a latency line.
+Model and profile flags are ``oi``'s own (``oi_voice.cli.flags``). Errors are one line
+on stderr, never a traceback. Exit codes: 0 done; 1 the turn failed (nothing heard, a
+model error, no microphone); 2 a usage, file or settings error; 130 Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from oi_voice.errors import AudioDeviceError, AudioFileError, ConfigError, OIVoiceError
+
+if TYPE_CHECKING:
+    from oi_voice.core.approval import Decision
+    from oi_voice.core.interpreter import Interpreter
+    from oi_voice.voice.events import VoiceEvent
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+#: ``oi`` flags without a setting path that still apply to a voice turn (the profile
+#: choice); every ``oi`` flag that sets an Interpreter setting is taken as well.
+PROFILE_FLAGS = ("profile", "local", "fast")
+
+EPILOG = """\
+examples:
+  oi-voice --list-devices
+  oi-voice --headless --input question.wav --output reply.wav -y -ab http://localhost:11434/v1 -m llama3.1
+  oi-voice --headless --input mic --output speaker --profile voice
+
+Without --headless, oi-voice starts the desktop app.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``oi-voice`` (headless and device options, plus ``oi``'s model flags)."""
+    from oi_voice.cli.flags import Parser
+
+    parser = Parser(prog="oi-voice", description="oi_voice by voice: speak, approve, hear the answer.",
+                    epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
+    voice = parser.add_argument_group("voice")
+    voice.add_argument("--headless", action="store_true", help="run one spoken turn without a window, then exit")
+    voice.add_argument("--list-devices", action="store_true", help="list audio devices and exit")
+    voice.add_argument("--input", default="mic", metavar="FILE|mic",
+                       help="speech to answer: an audio file (any rate and channels) or 'mic' (default)")
+    voice.add_argument("--output", default="speaker", metavar="FILE|speaker",
+                       help="where the spoken reply goes: a WAV file or 'speaker' (default)")
+    voice.add_argument("--answer", action="append", default=[], metavar="FILE",
+                       help="with --input FILE: a spoken answer to a confirmation question (repeatable)")
+    voice.add_argument("--input-device", metavar="NAME|INDEX", help="microphone (see --list-devices)")
+    voice.add_argument("--output-device", metavar="NAME|INDEX", help="speaker (see --list-devices)")
+    voice.add_argument("--stt-model", metavar="NAME|PATH",
+                       help="faster-whisper model: a size name or a CTranslate2 folder (default: packaged tiny.en)")
+    voice.add_argument("--language", metavar="CODE", help="spoken language (default en)")
+    voice.add_argument("--voice", dest="tts_voice", metavar="VOICE", help="text-to-speech voice: id, name or language")
+    voice.add_argument("--rate", dest="tts_rate", type=int, metavar="WPM", help="speech rate in words per minute")
+    voice.add_argument("--vad-silence", type=float, metavar="SECONDS",
+                       help="silence that ends a hands-free utterance (default 0.7)")
+    voice.add_argument("--listen-timeout", type=float, default=30.0, metavar="SECONDS",
+                       help="with --input mic: how long to wait for speech (default 30)")
+    voice.add_argument("--no-voice-confirm", dest="confirm_by_voice", action="store_false", default=None,
+                       help="do not ask for spoken yes/no before running code (use the keyboard)")
+    model = parser.add_argument_group("model and profile (as in `oi`)")
+    for flag in _model_flags():
+        kwargs: dict[str, Any] = {"dest": flag.dest, "help": flag.help, "default": None}
+        if flag.type is None:
+            kwargs["action"] = argparse.BooleanOptionalAction if flag.negatable else "store_true"
+        else:
+            kwargs.update(type=flag.type, choices=flag.choices, metavar=flag.metavar)
+        model.add_argument(*flag.names, **kwargs)
+    return parser
+
+
+def _model_flags() -> list[Any]:
+    """``oi``'s flags that set Interpreter settings or pick the profile (not its terminal options)."""
+    from oi_voice.cli.flags import FLAGS
+
+    return [f for f in FLAGS if f.path is not None or f.dest in PROFILE_FLAGS]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``oi-voice`` with ``--headless`` or ``--list-devices``; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.list_devices:
+            return list_devices()
+        if not args.headless:
+            _fail("nothing to do: give --headless or --list-devices (without them oi-voice starts the app)")
+            return EXIT_USAGE
+        return run_headless(args)
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _fail(message: str) -> None:
+    print(f"oi-voice: {message}", file=sys.stderr, flush=True)
+
+
+def list_devices() -> int:
+    """Print the audio devices (``--list-devices``)."""
+    from oi_voice.voice.capture import format_devices
+    from oi_voice.voice.capture import list_devices as devices
+
+    try:
+        found = devices()
+    except AudioDeviceError as exc:
+        _fail(str(exc))
+        return EXIT_FAILED
+    print(format_devices(found))
+    return EXIT_OK
+
+
+def _configure(args: argparse.Namespace) -> tuple[Interpreter, dict[str, Any]]:
+    """An Interpreter with profile < environment < flags applied, and the profile's voice settings."""
+    from oi_voice.core.interpreter import Interpreter
+    from oi_voice.profiles import DEFAULT_PROFILE, apply, apply_environment, ensure_user_profiles, load_profile
+
+    name = "local" if args.local else "fast" if args.fast else (args.profile or DEFAULT_PROFILE)
+    ensure_user_profiles()
+    profile = load_profile(name)
+    owner = Interpreter()
+    apply(profile, owner)
+    apply_environment(owner)
+    if args.local:
+        owner.set("llm.model", profile.settings.get("llm.model", "local"))
+    for flag in _model_flags():  # flags outrank the profile and the environment
+        value = getattr(args, flag.dest, None)
+        if flag.path is not None and value is not None:
+            owner.set(flag.path, value)
+    return owner, dict(profile.voice)
+
+
+def keyboard_fallback(content: dict[str, Any]) -> Decision:
+    """Decide a run the voice left open: ask on the terminal, or decline without one."""
+    from oi_voice.core.approval import Decision
+
+    if not sys.stdin.isatty():
+        return Decision.decline("it was not approved (no spoken yes, and no keyboard to ask)", source="api")
+    summary = content.get("summary") or "Run this code?"
+    while True:
+        try:
+            answer = input(f"{summary} (y/n) ").strip().lower()
+        except EOFError:
+            return Decision.decline("it was not approved", source="keyboard")
+        if answer in ("y", "yes"):
+            return Decision.run(source="keyboard")
+        if answer in ("n", "no", ""):
+            return Decision.decline("the user said no", source="keyboard")
+
+
+class _Printer:
+    """Prints a turn as it happens: transcript, code, output, reply, latency."""
+
+    def __init__(self) -> None:
+        self._in_output = False
+        self._ended_line = True
+        self._lock = threading.Lock()
+
+    def __call__(self, event: VoiceEvent) -> None:
+        from oi_voice.voice import events as ev
+
+        with self._lock:
+            if isinstance(event, ev.TranscriptReady):
+                self._line(f"you said: {event.text or '(nothing)'}")
+            elif isinstance(event, ev.CodeReady):
+                self._line(f"code ({event.language}):")
+                for line in event.code.rstrip("\n").splitlines():
+                    self._line(f"    {line}")
+            elif isinstance(event, ev.ConfirmationAsked):
+                self._line(f"confirm ({event.risk} risk): {event.summary}")
+            elif isinstance(event, ev.ConfirmationHeard):
+                self._line(f"heard: {event.text or '(nothing)'} -> {event.meaning or 'not understood'}")
+            elif isinstance(event, ev.ConfirmationAnswered):
+                self._line(f"decision: {event.action or 'left open'}"
+                           + (f" ({event.reason})" if event.reason else ""))
+            elif isinstance(event, ev.OutputDelta):
+                if not self._in_output:
+                    self._line("output:")
+                    self._in_output = True
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
+                self._ended_line = event.text.endswith("\n")
+            elif isinstance(event, ev.TurnError):
+                self._line(f"error ({event.kind}): {event.message}")
+            elif isinstance(event, ev.TurnFinished):
+                if event.reply.strip():
+                    self._line("assistant: " + event.reply.strip().replace("\n", "\n           "))
+                self._line(event.latency.line())
+            elif isinstance(event, ev.VoiceError):
+                _fail(event.message)
+
+    def _line(self, text: str) -> None:
+        if self._in_output:
+            if not self._ended_line:
+                sys.stdout.write("\n")
+            self._in_output = False
+        print(text, flush=True)
+
+
+def run_headless(args: argparse.Namespace) -> int:
+    """One spoken turn from ``args.input`` to ``args.output``."""
+    from oi_voice.voice.audio import load_audio_file
+
+    from_mic = args.input == "mic"
+    to_speaker = args.output == "speaker"
+    try:
+        audio = None if from_mic else load_audio_file(args.input)
+        answers = [load_audio_file(path) for path in args.answer]
+    except AudioFileError as exc:
+        _fail(str(exc))
+        return EXIT_USAGE
+    if not to_speaker:
+        out = Path(args.output)
+        if not out.parent.is_dir():
+            _fail(f"{out}: cannot write the reply there (no folder {out.parent})")
+            return EXIT_USAGE
+    if from_mic or to_speaker:
+        # Before the model and the kernel start: a missing device is the whole answer.
+        from oi_voice.voice.capture import resolve_device
+
+        try:
+            if from_mic:
+                resolve_device(args.input_device, "input")
+            if to_speaker:
+                resolve_device(args.output_device, "output")
+        except AudioDeviceError as exc:
+            _fail(str(exc))
+            return EXIT_FAILED
+    try:
+        owner, voice_settings = _configure(args)
+    except ConfigError as exc:
+        _fail(f"settings error: {exc}")
+        return EXIT_USAGE
+    import logging
+
+    if owner.verbose:
+        from oi_voice.cli.main import set_logging
+
+        set_logging(True)
+    # jupyter_client's teardown warns through traitlets' logger with no handler configured,
+    # which Python prints as a bare "WARNING:traitlets:..." line after our output.
+    logging.getLogger("traitlets").setLevel(logging.ERROR)
+    if owner.auto_run:
+        print("oi-voice: auto_run is on (-y): code runs without asking.", file=sys.stderr)
+    try:
+        return _turn(args, owner, voice_settings, audio, answers, from_mic, to_speaker)
+    except OIVoiceError as exc:
+        _fail(str(exc))
+        return EXIT_FAILED
+    finally:
+        owner.close()
+
+
+def _turn(args: argparse.Namespace, owner: Interpreter, voice_settings: dict[str, Any], audio: Any,
+          answers: list[Any], from_mic: bool, to_speaker: bool) -> int:
+    from oi_voice.voice.capture import FileAnswers, Utterance
+    from oi_voice.voice.pipeline import VoiceConfig, VoiceSession
+    from oi_voice.voice.tts import Speaker, WavFileSpeaker
+
+    config = VoiceConfig.from_settings(
+        voice_settings, stt_model=args.stt_model, language=args.language, tts_voice=args.tts_voice,
+        tts_rate=args.tts_rate, vad_silence=args.vad_silence, input_device=args.input_device,
+        output_device=args.output_device, confirm_by_voice=args.confirm_by_voice)
+    speaker: Speaker | None = None if to_speaker else WavFileSpeaker(args.output)
+    session = VoiceSession(owner, config, microphone=from_mic, speaker=speaker,
+                           answers=FileAnswers(answers) if answers else None, fallback=keyboard_fallback)
+    session.subscribe(_Printer())
+    try:
+        session.start()
+        if from_mic and session.capture is None:
+            return EXIT_FAILED  # the VoiceError event said why
+        if to_speaker and session.speech is None:
+            return EXIT_FAILED
+        session.wait_ready()
+        if from_mic:
+            print("Listening... speak now.", file=sys.stderr, flush=True)
+            result = session.listen_turn(args.listen_timeout)
+            if result is None:
+                _fail(f"no speech heard within {args.listen_timeout:.0f} s")
+                return EXIT_FAILED
+        else:
+            result = session.run_utterance(Utterance(audio, time.monotonic(), "file"))
+        session.wait_idle(120)
+    finally:
+        session.close()
+    if not result.transcript:
+        _fail("nothing was heard in the audio")
+        return EXIT_FAILED
+    return EXIT_FAILED if result.error else EXIT_OK

@@ -1,0 +1,548 @@
+"""A voice session: microphone -> transcript -> the engine's turn -> spoken reply.
+
+:class:`VoiceSession` ties capture, speech recognition, the engine, speech output,
+barge-in and spoken confirmation together, with no Qt: a front end calls ``press()``
+/ ``release()`` (push-to-talk), ``listen_turn()`` (hands-free), ``run_utterance()``
+(audio it has) or ``send_text()`` (typed), and subscribes to the typed events of
+:mod:`oi_voice.voice.events`. Listeners are called on the session's worker threads;
+the Qt bridge re-emits them as queued signals.
+
+Threads: the capture thread (reads the microphone), the STT worker, the TTS worker,
+the playback thread, and one thread per turn that consumes the engine's chunks. The
+turn itself runs on the engine loop (``Interpreter.achat``); nothing here blocks it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import itertools
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+from oi_voice.core.approval import Decision
+from oi_voice.core.engine_thread import EngineThread
+from oi_voice.errors import AudioDeviceError, BusyError, OIVoiceError
+from oi_voice.voice.capture import AudioSource, Capture, Listener, Microphone, Utterance
+from oi_voice.voice.confirm import SpokenConfirmation
+from oi_voice.voice.events import (
+    CodeReady,
+    ConfirmationAnswered,
+    ConfirmationAsked,
+    EngineChunk,
+    EventHub,
+    Interrupted,
+    Latency,
+    ListeningStarted,
+    NothingHeard,
+    OutputDelta,
+    ReplyDelta,
+    SpeechEnded,
+    TranscriptReady,
+    TurnError,
+    TurnFinished,
+    TurnStarted,
+    VoiceError,
+    VoiceEvent,
+)
+from oi_voice.voice.sentences import SentenceSplitter
+from oi_voice.voice.speech_text import code_sentence, speakable
+from oi_voice.voice.stt import SpeechToText
+from oi_voice.voice.tts import SoundDeviceSpeaker, Speaker, SpeechQueue, Synthesizer
+
+if TYPE_CHECKING:
+    from oi_voice.core.interpreter import Interpreter
+
+log = logging.getLogger("oi_voice.voice")
+
+#: Decides a run the voice left open (the keyboard in the headless runner); None: leave it.
+Fallback = Callable[[dict[str, Any]], "Decision | None"]
+
+
+@dataclass
+class VoiceConfig:
+    """Voice settings; profile keys ``voice.*`` map onto the fields of the same name."""
+
+    #: faster-whisper model: a size name or a CTranslate2 folder; None: the packaged tiny.en.
+    stt_model: str | None = None
+    #: Spoken language (None: detect; English-only models always use "en").
+    language: str | None = "en"
+    input_device: str | int | None = None
+    output_device: str | int | None = None
+    #: Hands-free turns end when the voice activity detector hears ``vad_silence`` s of silence.
+    vad: bool = True
+    vad_silence: float = 0.7
+    #: Seconds of audio kept from before push-to-talk was pressed.
+    preroll: float = 1.0
+    speak_replies: bool = True
+    tts_voice: str | None = None
+    tts_rate: int | None = None
+    confirm_by_voice: bool = True
+    barge_in: bool = True
+    #: Seconds to wait for a spoken answer to start.
+    answer_timeout: float = 6.0
+    #: Segments Whisper rates at least this likely to be silence are dropped.
+    no_speech_threshold: float = 0.6
+    #: A turn (model and code) gives up after this many seconds.
+    turn_timeout: float = 600.0
+    push_to_talk: str = "F9"
+    enabled: bool = True
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any], **overrides: Any) -> VoiceConfig:
+        """From a profile's ``voice`` mapping (unknown keys ignored), then ``overrides`` (None skipped)."""
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in settings.items() if k in names}
+        values.update({k: v for k, v in overrides.items() if v is not None and k in names})
+        return cls(**values)
+
+
+@dataclass
+class TurnResult:
+    """What one turn said and did."""
+
+    transcript: str
+    reply: str = ""
+    code: list[tuple[str, str]] = field(default_factory=list)
+    output: str = ""
+    latency: Latency = field(default_factory=Latency)
+    cancelled: bool = False
+    error: str | None = None
+    #: How the runs were decided: (id, "run" | "decline" | None).
+    confirmations: list[tuple[str, str | None]] = field(default_factory=list)
+
+
+_END = object()
+_turn_ids = itertools.count(1)
+
+
+class VoiceSession:
+    """Voice in and out around one Interpreter.
+
+    ``source``: an AudioSource to listen to (default: the microphone, when
+    ``microphone`` is true); ``speaker``: where speech goes (default: the sound
+    device); ``answers``: a Listener for spoken confirmations (default: the capture);
+    ``fallback``: decides a run the voice left open (default: leave it to whoever else
+    answers the gate, such as the app's dialog).
+    """
+
+    def __init__(self, interpreter: Interpreter, config: VoiceConfig | None = None, *,
+                 source: AudioSource | None = None, microphone: bool = True, speaker: Speaker | None = None,
+                 answers: Listener | None = None, fallback: Fallback | None = None) -> None:
+        self.interpreter = interpreter
+        self.config = config or VoiceConfig()
+        self.events = EventHub()
+        self._source = source
+        self._want_microphone = microphone and source is None
+        self._speaker = speaker
+        self._answers = answers
+        self.fallback = fallback
+        self.stt = SpeechToText(self.config.stt_model, self.config.language,
+                                no_speech_threshold=self.config.no_speech_threshold)
+        self.capture: Capture | None = None
+        self.speech: SpeechQueue | None = None
+        #: Why there is no microphone (typed chat still works), or None.
+        self.microphone_error: str | None = None
+        self.speaker_error: str | None = None
+        self._turn_thread: threading.Thread | None = None
+        self._turn_cancel: threading.Event | None = None
+        self._turn_future: concurrent.futures.Future[None] | None = None
+        self._lock = threading.Lock()
+        self._active_turns = 0
+        self._started = False
+
+    # -- lifetime --------------------------------------------------------------------------
+
+    def subscribe(self, listener: Callable[[VoiceEvent], None]) -> Callable[[], None]:
+        """Receive every event (on worker threads); returns an unsubscribe function."""
+        return self.events.subscribe(listener)
+
+    def start(self) -> None:
+        """Start the workers and open the devices.
+
+        A missing microphone or speaker does not raise: it is reported as a VoiceError
+        event and in ``microphone_error``/``speaker_error``, and typed chat still works.
+        """
+        if self._started:
+            return
+        self._started = True
+        self.stt.start()  # loads and warms in the background
+        speaker = self._speaker
+        if speaker is None:
+            try:
+                device_speaker = SoundDeviceSpeaker(self.config.output_device)
+                device_speaker.open()
+                speaker = device_speaker
+            except AudioDeviceError as exc:
+                self.speaker_error = str(exc)
+                self._error(f"{exc}; replies will not be spoken")
+        if speaker is not None:
+            self.speech = SpeechQueue(Synthesizer(self.config.tts_voice, self.config.tts_rate), speaker,
+                                      self.events.emit)
+            self.speech.start()
+        source = self._source
+        if source is None and self._want_microphone:
+            source = Microphone(self.config.input_device)
+        if source is not None:
+            capture = Capture(source, preroll=self.config.preroll, vad_silence=self.config.vad_silence,
+                              on_event=self.events.emit)
+            try:
+                # The VAD serves hands-free turns and spoken answers to confirmations.
+                capture.start(vad=self.config.vad or self.config.confirm_by_voice)
+                self.capture = capture
+            except AudioDeviceError as exc:
+                self.microphone_error = str(exc)
+                self._error(f"{exc}; typed chat still works")
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Wait until the speech model is loaded and warm (raises its load error)."""
+        self.stt.wait_ready(timeout)
+        if self.speech is not None:
+            self.speech.synthesizer.wait_ready(timeout)
+
+    def close(self) -> None:
+        """Stop everything: the turn, speech, the microphone, the workers."""
+        self.interrupt("closing", quiet=True)
+        thread = self._turn_thread
+        if thread is not None:
+            thread.join(timeout=15)
+        if self.capture is not None:
+            self.capture.close()
+        if self.speech is not None:
+            self.speech.close()
+        self.stt.close()
+
+    def _error(self, message: str) -> None:
+        log.warning("%s", message)
+        self.events.emit(VoiceError(message))
+
+    # -- state -----------------------------------------------------------------------------
+
+    @property
+    def level(self) -> float:
+        """The microphone's loudness for a meter, 0..1."""
+        return self.capture.level if self.capture is not None else 0.0
+
+    @property
+    def speaking(self) -> bool:
+        """Whether speech is queued or playing."""
+        return self.speech is not None and self.speech.speaking
+
+    @property
+    def busy(self) -> bool:
+        """Whether a turn is running (transcribing, thinking, running code or speaking)."""
+        thread = self._turn_thread
+        return self._active_turns > 0 or (thread is not None and thread.is_alive())
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no turn runs and nothing is being said; False on timeout."""
+        deadline = time.monotonic() + timeout
+        thread = self._turn_thread
+        if thread is not None:
+            thread.join(max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                return False
+        if self.speech is not None:
+            return self.speech.wait_idle(max(0.0, deadline - time.monotonic()))
+        return True
+
+    # -- push-to-talk ----------------------------------------------------------------------
+
+    def _require_capture(self) -> Capture:
+        if self.capture is None:
+            raise AudioDeviceError(self.microphone_error or "no microphone is open; typed chat still works")
+        return self.capture
+
+    def press(self) -> None:
+        """Push-to-talk down: barge in (stop speech, cancel the turn) and start recording."""
+        capture = self._require_capture()
+        if self.config.barge_in and (self.speaking or self.busy):
+            self.interrupt("push-to-talk")
+        capture.press()
+        self.events.emit(ListeningStarted("push-to-talk"))
+
+    def release(self) -> threading.Thread:
+        """Push-to-talk up: the utterance becomes a turn on a worker thread (returned)."""
+        utterance = self._require_capture().release()
+        return self._start_thread(lambda: self.run_utterance(utterance))
+
+    def interrupt(self, reason: str = "interrupted", *, quiet: bool = False) -> None:
+        """Barge-in: cut speech now and cancel the running turn; nothing of it plays later."""
+        at = time.monotonic()
+        if self.speech is not None:
+            self.speech.stop()  # first: silence is what the user notices
+        cancel, future = self._turn_cancel, self._turn_future
+        if cancel is not None:
+            cancel.set()
+        if future is not None and not future.done():
+            future.cancel()
+        if not quiet:
+            self.events.emit(Interrupted(at, reason))
+
+    # -- hands-free ------------------------------------------------------------------------
+
+    def listen_turn(self, timeout: float = 30.0, cancel: threading.Event | None = None) -> TurnResult | None:
+        """Wait for speech (VAD end-of-speech), then run it as a turn; None if nobody spoke."""
+        capture = self._require_capture()
+        self.events.emit(ListeningStarted("hands-free"))
+        utterance = capture.listen(timeout, cancel)
+        if utterance is None:
+            if capture.error is not None:
+                raise AudioDeviceError(f"the microphone stopped working: {capture.error}")
+            self.events.emit(NothingHeard("no speech before the timeout"))
+            return None
+        return self.run_utterance(utterance)
+
+    # -- turns -----------------------------------------------------------------------------
+
+    def _start_thread(self, target: Callable[[], object]) -> threading.Thread:
+        previous = self._turn_thread
+
+        def run() -> None:
+            if previous is not None and previous is not threading.current_thread():
+                previous.join(timeout=15)  # an interrupted turn winds down first
+            try:
+                target()
+            except Exception as exc:  # a worker thread has nobody to raise to
+                log.exception("voice turn failed")
+                self._error(str(exc))
+
+        thread = threading.Thread(target=run, name="oi-voice-turn", daemon=True)
+        with self._lock:
+            self._turn_thread = thread
+        thread.start()
+        return thread
+
+    def run_utterance(self, utterance: Utterance) -> TurnResult:
+        """Transcribe ``utterance`` and run it as a turn (blocking; not on a UI thread)."""
+        latency = Latency(speech_end=utterance.speech_end)
+        cancel = threading.Event()
+        self._turn_cancel = cancel
+        if utterance.reason == "file":
+            self.events.emit(SpeechEnded(utterance.speech_end, utterance.seconds, "file"))
+        transcription = self.stt.transcribe(utterance.audio, cancel=cancel)
+        latency = Latency(speech_end=utterance.speech_end, transcript=transcription.done_at)
+        self.events.emit(TranscriptReady(transcription.text, transcription.audio_seconds, transcription.elapsed))
+        if cancel.is_set():
+            return TurnResult(transcription.text, latency=latency, cancelled=True)
+        if not transcription.text:
+            self.events.emit(NothingHeard("no words in the audio"))
+            return TurnResult("", latency=latency, error="nothing was heard")
+        return self._turn(transcription.text, latency, cancel)
+
+    def send_text(self, text: str) -> TurnResult:
+        """A typed message through the voice pipeline (the reply is spoken); blocking."""
+        cancel = threading.Event()
+        self._turn_cancel = cancel
+        now = time.monotonic()
+        return self._turn(text, Latency(speech_end=now, transcript=now), cancel)
+
+    def _turn(self, text: str, latency: Latency, cancel: threading.Event) -> TurnResult:
+        with self._lock:
+            self._active_turns += 1
+        try:
+            return self._run_turn(text, latency, cancel)
+        finally:
+            with self._lock:
+                self._active_turns -= 1
+
+    def _run_turn(self, text: str, latency: Latency, cancel: threading.Event) -> TurnResult:
+        turn_id = next(_turn_ids)
+        speech = self.speech
+        epoch = speech.epoch if speech is not None else 0
+        result = TurnResult(text)
+        self.events.emit(TurnStarted(text))
+        chunks: queue.Queue[Any] = queue.Queue()
+        future = EngineThread.get().submit(self._pump(text, chunks))
+        self._turn_future = future
+        if cancel.is_set():  # interrupted while the engine call was being set up
+            future.cancel()
+        consumer = _TurnConsumer(self, result, turn_id, epoch, cancel)
+        deadline = time.monotonic() + self.config.turn_timeout
+        try:
+            while True:
+                try:
+                    item = chunks.get(timeout=0.1)
+                except queue.Empty:
+                    if cancel.is_set() or (future.done() and chunks.empty()):
+                        break
+                    if time.monotonic() > deadline:
+                        future.cancel()
+                        result.error = f"the turn took longer than {self.config.turn_timeout:.0f} s"
+                        break
+                    continue
+                if item is _END:
+                    break
+                if cancel.is_set():
+                    break
+                consumer.handle(item)
+            consumer.finish()
+        finally:
+            if not future.done():
+                future.cancel()
+        if cancel.is_set():
+            _drain_until_end(chunks, timeout=15.0)
+        if speech is not None and not cancel.is_set():
+            # The reply is still being said: the turn (and its latency) ends when it was heard.
+            while not cancel.is_set() and not speech.wait_idle_quick(0.2):
+                pass
+        result.cancelled = cancel.is_set()
+        first_audio = speech.first_audio(turn_id) if speech is not None else None
+        result.latency = Latency(latency.speech_end, latency.transcript, consumer.first_token, first_audio)
+        log.info("%s", result.latency.line())
+        self.events.emit(TurnFinished(text, result.reply, result.latency, result.cancelled, result.error))
+        return result
+
+    async def _pump(self, text: str, out: queue.Queue[Any]) -> None:
+        """On the engine loop: the turn's chunks into ``out`` (cancelled by barge-in)."""
+        try:
+            async for chunk in self.interpreter.achat(text):
+                out.put(chunk)
+        except asyncio.CancelledError:
+            raise
+        except BusyError as exc:
+            out.put({"role": "computer", "type": "error", "format": "input", "content": str(exc)})
+        except OIVoiceError as exc:
+            out.put({"role": "computer", "type": "error", "format": "llm", "content": str(exc)})
+        finally:
+            out.put(_END)
+
+    # -- used by the turn consumer ---------------------------------------------------------
+
+    def _say(self, text: str, epoch: int, turn_id: int) -> bool:
+        if self.speech is None:
+            return False
+        return self.speech.say(text, epoch, tag=turn_id)
+
+    def _say_and_wait(self, text: str, epoch: int, turn_id: int, cancel: threading.Event) -> bool:
+        speech = self.speech
+        if speech is None or not speech.say(text, epoch, tag=turn_id):
+            return False
+        while not speech.wait_idle_quick(0.2):
+            if cancel.is_set() or speech.epoch != epoch:
+                return False
+        speech.wait_latency()
+        return speech.epoch == epoch and not cancel.is_set()
+
+    def _listener(self) -> Listener | None:
+        if self._answers is not None:
+            return self._answers
+        return self.capture
+
+
+def _drain_until_end(chunks: queue.Queue[Any], timeout: float) -> None:
+    """Wait for a cancelled turn to unwind on the engine loop (its pump ends with _END).
+
+    Until then the Interpreter is still busy; a turn cancelled before it started never
+    sends _END, hence the timeout.
+    """
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            if chunks.get(timeout=left) is _END:
+                return
+        except queue.Empty:
+            return
+
+
+class _TurnConsumer:
+    """Turns one turn's LMC chunks into events, spoken sentences and confirmations."""
+
+    def __init__(self, session: VoiceSession, result: TurnResult, turn_id: int, epoch: int,
+                 cancel: threading.Event) -> None:
+        self.s = session
+        self.result = result
+        self.turn_id = turn_id
+        self.epoch = epoch
+        self.cancel = cancel
+        self.splitter = SentenceSplitter()
+        self.first_token: float | None = None
+        self.code_language = ""
+        self.code = ""
+        self.speak_replies = session.config.speak_replies
+
+    def say(self, text: str) -> None:
+        if self.speak_replies and text:
+            self.s._say(text, self.epoch, self.turn_id)
+
+    def handle(self, chunk: dict[str, Any]) -> None:
+        emit = self.s.events.emit
+        emit(EngineChunk(chunk))
+        role, kind = chunk.get("role"), chunk.get("type")
+        content = chunk.get("content")
+        if role == "assistant" and kind in ("message", "code") and content and self.first_token is None:
+            self.first_token = time.monotonic()
+        if role == "assistant" and kind == "message":
+            if chunk.get("start") and self.result.reply and not self.result.reply[-1].isspace():
+                self.result.reply += "\n"  # a later step's message is a new paragraph
+            if isinstance(content, str) and content:
+                self.result.reply += content
+                emit(ReplyDelta(content))
+                for unit in self.splitter.feed(content):
+                    self.say(speakable(unit))
+            if chunk.get("end"):
+                self._flush()
+        elif role == "assistant" and kind == "code":
+            if chunk.get("start"):
+                self._flush()
+                self.code_language, self.code = str(chunk.get("format") or ""), ""
+            elif isinstance(content, str):
+                self.code += content
+            if chunk.get("end"):
+                self.result.code.append((self.code_language, self.code))
+                emit(CodeReady(self.code_language, self.code))
+        elif kind == "confirmation" and isinstance(content, dict):
+            self._confirm(content)
+        elif kind == "console" and chunk.get("format") == "output" and isinstance(content, str):
+            self.result.output += content
+            emit(OutputDelta(content))
+        elif kind == "error":
+            message = str(content or "")
+            self.result.error = message
+            emit(TurnError(str(chunk.get("format") or "error"), message))
+            self.say("Something went wrong; the details are on screen.")
+
+    def _flush(self) -> None:
+        for unit in self.splitter.flush():
+            self.say(speakable(unit))
+
+    def finish(self) -> None:
+        self._flush()
+
+    def _confirm(self, content: dict[str, Any]) -> None:
+        s = self.s
+        id_ = str(content.get("id"))
+        language, code = str(content.get("format") or ""), str(content.get("content") or "")
+        if not s.interpreter.gate.is_pending(id_):
+            # No approval asked: auto_run (or "always") runs it.
+            self.say(code_sentence(language, code, "running"))
+            self.result.confirmations.append((id_, "auto"))
+            return
+        decided: str | None = None
+        listener = s._listener()
+        can_speak = s.speech is not None
+        if s.config.confirm_by_voice and can_speak and listener is not None:
+            confirmation = SpokenConfirmation(
+                gate=s.interpreter.gate,
+                say=lambda text: s._say_and_wait(text, self.epoch, self.turn_id, self.cancel),
+                listener=listener, stt=s.stt, emit=s.events.emit, answer_timeout=s.config.answer_timeout)
+            decided = confirmation.ask(content, self.cancel)
+        else:
+            summary = str(content.get("summary") or "")
+            spoken = s.config.confirm_by_voice and can_speak
+            # No ears: say the question anyway (the user answers with a key or a click).
+            self.say(summary if spoken else code_sentence(language, code, "propose"))
+            s.events.emit(ConfirmationAsked(id_, summary, str((content.get("risk") or {}).get("level", "low")),
+                                            spoken=spoken))
+        if decided is None and s.fallback is not None and s.interpreter.gate.is_pending(id_) \
+                and not self.cancel.is_set():
+            decision = s.fallback(content)
+            if decision is not None and s.interpreter.gate.answer(id_, decision):
+                decided = decision.action
+                s.events.emit(ConfirmationAnswered(id_, decided, f"answered by {decision.source}"))
+        self.result.confirmations.append((id_, decided))
