@@ -31,7 +31,7 @@ def test_espeak_utterances_are_transcribed(stt: SpeechToText, utterance: Utteran
     assert isinstance(result, Transcription) and isinstance(result.segments, tuple)
     heard = words(result.text)
     assert all(k in heard for k in keywords), heard
-    assert result.audio_seconds > 0.3 and result.elapsed > 0
+    assert result.audio_seconds > 0.3  # the length of the audio, not a timing
 
 
 @pytest.mark.parametrize("kind", ["silence", "noise", "hum"])
