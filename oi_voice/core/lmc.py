@@ -13,7 +13,6 @@ optionally ``computer``/``image`` messages. ``to_openai`` relies on that order.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
 from typing import Any
 
 Chunk = dict[str, Any]
@@ -57,11 +56,6 @@ def error(kind: str, message: str) -> Chunk:
     the turn), ``input`` (the request was unusable), ``computer`` (execution set-up failed),
     ``cancelled`` (the user stopped the turn)."""
     return {"role": COMPUTER, "type": "error", "format": kind, "content": message}
-
-
-def is_flag(chunk: Chunk) -> bool:
-    """True for start/end flag chunks."""
-    return bool(chunk.get("start") or chunk.get("end"))
 
 
 # --- messages from the user ----------------------------------------------------
@@ -216,10 +210,3 @@ def _images_to_openai(images: list[Message]) -> dict[str, Any]:
     parts: list[dict[str, Any]] = [{"type": "text", "text": "Image output:"}]
     parts += [{"type": "image_url", "image_url": {"url": _image_url(im)}} for im in images]
     return {"role": "user", "content": parts}
-
-
-def strip_flags(chunks: Iterable[Chunk]) -> Iterator[Chunk]:
-    """The chunks that carry content, minus active-line markers."""
-    for chunk in chunks:
-        if not is_flag(chunk) and chunk.get("format") != "active_line":
-            yield chunk
