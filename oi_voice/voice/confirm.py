@@ -98,7 +98,7 @@ class SpokenConfirmation:
             if self._stopped(id_, cancel):
                 return self._left(id_, "cancelled")
             self.emit(ListeningStarted("answer"))
-            utterance = self.listener.listen(self.answer_timeout, cancel)
+            utterance = self.listener.listen(self.answer_timeout, _AnsweredOrCancelled(self.gate, id_, cancel))
             if utterance is None:
                 if self._stopped(id_, cancel):
                     return self._left(id_, "cancelled")
@@ -134,3 +134,20 @@ class SpokenConfirmation:
     def _left(self, id_: str, reason: str) -> Meaning | None:
         self.emit(ConfirmationAnswered(id_, None, reason))
         return None
+
+
+class _AnsweredOrCancelled(threading.Event):
+    """Set once the turn is cancelled or the request was answered elsewhere.
+
+    Listeners poll ``is_set()``: a click in the dialog then ends the listening at once
+    instead of after the answer timeout.
+    """
+
+    def __init__(self, gate: ApprovalGate, id_: str, cancel: threading.Event | None) -> None:
+        super().__init__()
+        self._gate, self._id, self._cancel = gate, id_, cancel
+
+    def is_set(self) -> bool:
+        """Whether to stop listening."""
+        return (super().is_set() or (self._cancel is not None and self._cancel.is_set())
+                or not self._gate.is_pending(self._id))

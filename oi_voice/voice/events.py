@@ -70,6 +70,13 @@ class TranscriptReady(VoiceEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class TranscriptHeld(VoiceEvent):
+    """A transcript kept for the user to review and edit; no turn was started for it."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class NothingHeard(VoiceEvent):
     """An utterance held no words; no turn was started."""
 

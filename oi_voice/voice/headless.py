@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from oi_voice.core.approval import Decision
     from oi_voice.core.interpreter import Interpreter
     from oi_voice.voice.events import VoiceEvent
+    from oi_voice.voice.pipeline import VoiceConfig
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -121,7 +122,7 @@ def list_devices() -> int:
     return EXIT_OK
 
 
-def _configure(args: argparse.Namespace) -> tuple[Interpreter, dict[str, Any]]:
+def configure(args: argparse.Namespace) -> tuple[Interpreter, dict[str, Any]]:
     """An Interpreter with profile < environment < flags applied, and the profile's voice settings."""
     from oi_voice.core.interpreter import Interpreter
     from oi_voice.profiles import DEFAULT_PROFILE, apply, apply_environment, ensure_user_profiles, load_profile
@@ -139,6 +140,16 @@ def _configure(args: argparse.Namespace) -> tuple[Interpreter, dict[str, Any]]:
         if flag.path is not None and value is not None:
             owner.set(flag.path, value)
     return owner, dict(profile.voice)
+
+
+def voice_config(args: argparse.Namespace, voice_settings: dict[str, Any]) -> VoiceConfig:
+    """The profile's ``voice`` settings with the voice flags of ``args`` on top."""
+    from oi_voice.voice.pipeline import VoiceConfig
+
+    return VoiceConfig.from_settings(
+        voice_settings, stt_model=args.stt_model, language=args.language, tts_voice=args.tts_voice,
+        tts_rate=args.tts_rate, vad_silence=args.vad_silence, input_device=args.input_device,
+        output_device=args.output_device, confirm_by_voice=args.confirm_by_voice)
 
 
 def keyboard_fallback(content: dict[str, Any]) -> Decision:
@@ -238,7 +249,7 @@ def run_headless(args: argparse.Namespace) -> int:
             _fail(str(exc))
             return EXIT_FAILED
     try:
-        owner, voice_settings = _configure(args)
+        owner, voice_settings = configure(args)
     except ConfigError as exc:
         _fail(f"settings error: {exc}")
         return EXIT_USAGE
@@ -265,13 +276,10 @@ def run_headless(args: argparse.Namespace) -> int:
 def _turn(args: argparse.Namespace, owner: Interpreter, voice_settings: dict[str, Any], audio: Any,
           answers: list[Any], from_mic: bool, to_speaker: bool) -> int:
     from oi_voice.voice.capture import FileAnswers, Utterance
-    from oi_voice.voice.pipeline import VoiceConfig, VoiceSession
+    from oi_voice.voice.pipeline import VoiceSession
     from oi_voice.voice.tts import Speaker, WavFileSpeaker
 
-    config = VoiceConfig.from_settings(
-        voice_settings, stt_model=args.stt_model, language=args.language, tts_voice=args.tts_voice,
-        tts_rate=args.tts_rate, vad_silence=args.vad_silence, input_device=args.input_device,
-        output_device=args.output_device, confirm_by_voice=args.confirm_by_voice)
+    config = voice_config(args, voice_settings)
     speaker: Speaker | None = None if to_speaker else WavFileSpeaker(args.output)
     session = VoiceSession(owner, config, microphone=from_mic, speaker=speaker,
                            answers=FileAnswers(answers) if answers else None, fallback=keyboard_fallback)

@@ -43,6 +43,7 @@ from oi_voice.voice.events import (
     OutputDelta,
     ReplyDelta,
     SpeechEnded,
+    TranscriptHeld,
     TranscriptReady,
     TurnError,
     TurnFinished,
@@ -92,6 +93,8 @@ class VoiceConfig:
     turn_timeout: float = 600.0
     push_to_talk: str = "F9"
     enabled: bool = True
+    #: Hold a transcript for the user to edit (TranscriptHeld) instead of sending it at once.
+    review_transcripts: bool = False
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any], **overrides: Any) -> VoiceConfig:
@@ -271,6 +274,21 @@ class VoiceSession:
         utterance = self._require_capture().release()
         return self._start_thread(lambda: self.run_utterance(utterance))
 
+    @property
+    def recording(self) -> bool:
+        """Whether push-to-talk is held (the microphone is being kept for an utterance)."""
+        return self.capture is not None and self.capture.recording
+
+    def cancel_recording(self) -> None:
+        """Push-to-talk up, throwing the audio away (a click on the mic button, not a hold)."""
+        if self.capture is not None and self.capture.recording:
+            self.capture.release()
+            self.events.emit(NothingHeard("recording discarded"))
+
+    def submit_text(self, text: str) -> threading.Thread:
+        """``send_text`` on a worker thread (returned): for front ends that must not block."""
+        return self._start_thread(lambda: self.send_text(text))
+
     def interrupt(self, reason: str = "interrupted", *, quiet: bool = False) -> None:
         """Barge-in: cut speech now and cancel the running turn; nothing of it plays later."""
         at = time.monotonic()
@@ -333,6 +351,9 @@ class VoiceSession:
         if not transcription.text:
             self.events.emit(NothingHeard("no words in the audio"))
             return TurnResult("", latency=latency, error="nothing was heard")
+        if self.config.review_transcripts and utterance.reason != "file":
+            self.events.emit(TranscriptHeld(transcription.text))
+            return TurnResult(transcription.text, latency=latency)
         return self._turn(transcription.text, latency, cancel)
 
     def send_text(self, text: str) -> TurnResult:

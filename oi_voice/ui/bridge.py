@@ -1,0 +1,257 @@
+"""The bridge between the Qt thread and the engine's and voice session's threads.
+
+Everything the session does arrives as a typed :mod:`oi_voice.voice.events` event on
+one of its worker threads; :class:`Bridge` re-emits it as the Qt signal ``voice_event``,
+which Qt queues onto the GUI thread because the bridge lives there. Clicks and keys
+go the other way through the bridge's methods, each of which returns at once: the
+work they start runs on the session's threads or the engine loop, never on the Qt
+thread.
+
+Start-up is the one slow thing: :meth:`Bridge.start` builds the Interpreter, opens the
+devices and loads the speech model on a background thread, reporting its progress
+through ``progress`` and finishing with ``ready`` (or ``failed``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from oi_voice.core.approval import Decision
+from oi_voice.errors import AudioDeviceError, OIVoiceError
+from oi_voice.ui.state import AppState, StateTracker
+from oi_voice.voice import events as ev
+
+if TYPE_CHECKING:
+    from oi_voice.core.interpreter import Interpreter
+    from oi_voice.voice.pipeline import VoiceSession
+
+log = logging.getLogger("oi_voice.ui")
+
+#: Builds the Interpreter and the voice session (on the start-up thread); it may
+#: report progress with the callable it is given.
+SessionFactory = Callable[[Callable[[str], None]], "VoiceSession"]
+
+
+class Bridge(QObject):
+    """Owns the voice session for the app and speaks Qt on its behalf."""
+
+    #: Every voice event, delivered on the Qt thread.
+    voice_event = Signal(object)
+    #: The app's state changed (an AppState).
+    state_changed = Signal(object)
+    #: Start-up progress, in words ("Loading the speech model…").
+    progress = Signal(str)
+    #: The engine and the voice are up; typed chat and push-to-talk work.
+    ready = Signal()
+    #: Start-up failed; the message says why (the window stays usable for settings).
+    failed = Signal(str)
+    #: Hands-free listening was switched on or off.
+    hands_free_changed = Signal(bool)
+    #: A problem the user should read that is not an event of the session
+    #: ("no microphone", "still starting").
+    notice = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session: VoiceSession | None = None
+        self.tracker = StateTracker()
+        self._unsubscribe: Callable[[], None] | None = None
+        self._hands_free: threading.Event | None = None
+        self._closed = False
+        self.voice_event.connect(self._track)
+
+    # -- start-up ------------------------------------------------------------------------
+
+    def start(self, factory: SessionFactory) -> threading.Thread:
+        """Build and start the session on a background thread (returned)."""
+
+        def run() -> None:
+            try:
+                session = factory(self.progress.emit)
+                self.progress.emit("Opening the microphone and speaker…")
+                session.start()
+                self._attach(session)
+                self.progress.emit("Loading the speech model…")
+                session.wait_ready()
+            except (OIVoiceError, OSError) as exc:
+                log.warning("start-up failed: %s", exc)
+                self.failed.emit(str(exc))
+                return
+            except Exception as exc:  # a thread has nobody to raise to; the user must see it
+                log.exception("start-up failed")
+                self.failed.emit(f"{type(exc).__name__}: {exc}")
+                return
+            if self._closed:
+                session.close()
+                return
+            self.ready.emit()
+
+        thread = threading.Thread(target=run, name="oi-voice-startup", daemon=True)
+        thread.start()
+        return thread
+
+    def _attach(self, session: VoiceSession) -> None:
+        self.session = session
+        # Emitting from the session's threads: Qt queues the signal to the GUI thread.
+        self._unsubscribe = session.subscribe(self.voice_event.emit)
+        for message in (session.microphone_error, session.speaker_error):
+            if message:
+                self.notice.emit(message)
+
+    @property
+    def interpreter(self) -> Interpreter | None:
+        """The engine, once start-up has built it."""
+        return self.session.interpreter if self.session is not None else None
+
+    @Slot(object)
+    def _track(self, event: ev.VoiceEvent) -> None:
+        new = self.tracker.feed(event)
+        if new is not None:
+            self.state_changed.emit(new)
+
+    @property
+    def state(self) -> AppState:
+        """What the app is doing now."""
+        return self.tracker.state
+
+    # -- what the user does --------------------------------------------------------------
+
+    def _need_session(self) -> VoiceSession | None:
+        if self.session is None:
+            self.notice.emit("Still starting up: try again in a moment.")
+        return self.session
+
+    def send_text(self, text: str) -> bool:
+        """Send a typed (or reviewed) message; False when it could not be sent."""
+        session = self._need_session()
+        if session is None or not text.strip():
+            return False
+        session.submit_text(text)
+        return True
+
+    def press(self) -> None:
+        """Push-to-talk down (from the key, the global hotkey or the mic button)."""
+        session = self._need_session()
+        if session is None or session.recording:
+            return  # the window's key and the global hotkey both report one press
+        try:
+            session.press()
+        except AudioDeviceError as exc:
+            self.notice.emit(f"{exc}")
+
+    def release(self) -> None:
+        """Push-to-talk up: what was said becomes a turn."""
+        session = self.session
+        if session is None or not session.recording:
+            return
+        try:
+            session.release()
+        except AudioDeviceError as exc:
+            self.notice.emit(f"{exc}")
+
+    def cancel_recording(self) -> None:
+        """Push-to-talk up without sending (the mic button was clicked, not held)."""
+        if self.session is not None:
+            self.session.cancel_recording()
+
+    def stop(self) -> None:
+        """Stop everything now: speech, the model's reply, the running code, hands-free."""
+        self.set_hands_free(False)
+        session = self.session
+        if session is None:
+            return
+        session.interrupt("stopped by the user")
+        session.interpreter.gate.decline_all("the user pressed Stop")
+
+    def answer(self, id_: str, decision: Decision) -> bool:
+        """Answer approval request ``id_``; False when it was no longer open."""
+        interpreter = self.interpreter
+        return interpreter is not None and interpreter.gate.answer(id_, decision)
+
+    def is_pending(self, id_: str) -> bool:
+        """Whether approval request ``id_`` still waits for an answer."""
+        interpreter = self.interpreter
+        return interpreter is not None and interpreter.gate.is_pending(id_)
+
+    def set_muted(self, muted: bool) -> None:
+        """Mute (or unmute) spoken replies; muting also silences what is being said."""
+        session = self.session
+        if session is None:
+            return
+        session.config.speak_replies = not muted
+        if muted and session.speech is not None:
+            session.speech.stop()
+
+    def set_auto_run(self, on: bool) -> None:
+        """Run code without asking (the caller has warned the user)."""
+        if self.interpreter is not None:
+            self.interpreter.auto_run = on
+
+    def apply(self, path: str, value: Any) -> None:
+        """Set one Interpreter setting (``llm.model``, ...) from the settings dialog."""
+        if self.interpreter is not None:
+            self.interpreter.set(path, value)
+
+    # -- hands-free ----------------------------------------------------------------------
+
+    @property
+    def hands_free(self) -> bool:
+        """Whether hands-free listening is on."""
+        return self._hands_free is not None
+
+    def set_hands_free(self, on: bool) -> None:
+        """Listen for speech turn after turn (voice activity ends each), until switched off."""
+        session = self.session
+        if on == self.hands_free:
+            return
+        if not on:
+            assert self._hands_free is not None
+            self._hands_free.set()
+            self._hands_free = None
+            self.hands_free_changed.emit(False)
+            return
+        if session is None or session.capture is None:
+            self.notice.emit(session.microphone_error if session is not None and session.microphone_error
+                             else "Hands-free needs a microphone.")
+            return
+        stop = threading.Event()
+        self._hands_free = stop
+        self.hands_free_changed.emit(True)
+        threading.Thread(target=self._listen_loop, args=(session, stop), name="oi-voice-hands-free",
+                         daemon=True).start()
+
+    def _listen_loop(self, session: VoiceSession, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                session.listen_turn(timeout=30.0, cancel=stop)
+            except OIVoiceError as exc:
+                self.notice.emit(f"Hands-free stopped: {exc}")
+                break
+        if self._hands_free is stop:
+            self._hands_free = None
+            self.hands_free_changed.emit(False)
+
+    # -- shutdown ------------------------------------------------------------------------
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the session and the engine (bounded by ``timeout``; runs off the Qt thread)."""
+        self._closed = True
+        self.set_hands_free(False)
+        session = self.session
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        if session is None:
+            return
+
+        def shut() -> None:
+            session.close()
+            session.interpreter.close()
+
+        worker = threading.Thread(target=shut, name="oi-voice-shutdown", daemon=True)
+        worker.start()
+        worker.join(timeout)

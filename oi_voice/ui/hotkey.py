@@ -1,0 +1,123 @@
+"""Push-to-talk keys: in the window (Qt key events) and system-wide (pynput).
+
+The in-window key is an application event filter, so it works whatever widget has
+focus; auto-repeat is ignored, so holding the key is one press and one release. The
+global hotkey uses pynput's listener thread where the platform allows it (an X display,
+Windows, macOS with the accessibility permission); where it cannot, :meth:`start`
+says why in words and the in-window key still works. Both report through Qt signals,
+so the receiver always runs on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence
+
+log = logging.getLogger("oi_voice.ui")
+
+
+def qt_key(name: str) -> int | None:
+    """The Qt key code of a key name such as "F9", "Pause" or "Ctrl+Space" (its last key)."""
+    sequence = QKeySequence(name)
+    if sequence.isEmpty():
+        return None
+    combined = sequence[0]  # type: ignore[index]  # the stubs miss QKeySequence.__getitem__
+    return int(combined.key())
+
+
+class PushToTalkKeys(QObject):
+    """Turns presses and releases of one key into ``pressed``/``released`` signals."""
+
+    pressed = Signal()
+    released = Signal()
+
+    def __init__(self, key_name: str = "F9", parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.key_name = key_name
+        self.key = qt_key(key_name)
+        self._down = False
+
+    def set_key(self, key_name: str) -> bool:
+        """Use another key; False (and no change) when the name is not a key."""
+        key = qt_key(key_name)
+        if key is None:
+            return False
+        self.key_name, self.key = key_name, key
+        return True
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Catch the push-to-talk key before any widget does."""
+        kind = event.type()
+        if kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and isinstance(event, QKeyEvent) \
+                and event.key() == self.key:
+            if event.isAutoRepeat():
+                return True
+            if kind == QEvent.Type.KeyPress and not self._down:
+                self._down = True
+                self.pressed.emit()
+            elif kind == QEvent.Type.KeyRelease and self._down:
+                self._down = False
+                self.released.emit()
+            return True
+        return False
+
+
+class GlobalHotkey(QObject):
+    """A system-wide push-to-talk key through pynput, where the platform allows one."""
+
+    pressed = Signal()
+    released = Signal()
+
+    def __init__(self, key_name: str = "F9", parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.key_name = key_name
+        self._listener: Any = None
+        self._down = False
+        self._target: Any = None
+
+    def start(self) -> str | None:
+        """Start listening; returns None on success, else why it cannot work here."""
+        if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
+            return ("no X display (Wayland or none): the global hotkey is unavailable; "
+                    f"hold {self.key_name} in the window or the mic button instead")
+        try:
+            from pynput import keyboard
+        except Exception as exc:  # pynput raises what its backend raises when it cannot load
+            return f"the global hotkey is unavailable ({exc}); use {self.key_name} in the window"
+        name = self.key_name.split("+")[-1].strip().lower()
+        target = getattr(keyboard.Key, name, None)
+        if target is None and len(name) == 1:
+            target = keyboard.KeyCode.from_char(name)
+        if target is None:
+            return f"{self.key_name} cannot be a global hotkey; it still works in the window"
+        self._target = target
+        try:
+            listener = keyboard.Listener(on_press=self._on_press, on_release=self._on_release)
+            listener.start()
+            listener.wait()
+        except Exception as exc:  # e.g. Xlib cannot open the display, or macOS refuses access
+            return f"the global hotkey could not start ({exc}); use {self.key_name} in the window"
+        self._listener = listener
+        return None
+
+    def _on_press(self, key: Any) -> None:
+        if key == self._target and not self._down:
+            self._down = True
+            self.pressed.emit()  # from pynput's thread: queued to the GUI thread
+
+    def _on_release(self, key: Any) -> None:
+        if key == self._target and self._down:
+            self._down = False
+            self.released.emit()
+
+    def stop(self) -> None:
+        """Stop listening."""
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener = None
+

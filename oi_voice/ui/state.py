@@ -1,0 +1,104 @@
+"""What the app is doing, derived from the voice session's events.
+
+The tray icon, the window's status line and the mic button all show one
+:class:`AppState`. :class:`StateTracker` folds the event stream into it; it holds no
+Qt, so the rules can be read (and tested) on their own.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from oi_voice.voice import events as ev
+
+
+class AppState(enum.Enum):
+    """One of the states the tray icon shows; the value names its icon in ``assets/``."""
+
+    IDLE = "idle"
+    LISTENING = "listening"
+    TRANSCRIBING = "transcribing"
+    THINKING = "thinking"
+    RUNNING = "running"
+    SPEAKING = "speaking"
+    APPROVAL = "approval"
+    ERROR = "error"
+
+    @property
+    def label(self) -> str:
+        """Words for the status line and the tray tooltip."""
+        return _LABELS[self]
+
+
+_LABELS = {
+    AppState.IDLE: "Ready",
+    AppState.LISTENING: "Listening…",
+    AppState.TRANSCRIBING: "Transcribing…",
+    AppState.THINKING: "Thinking…",
+    AppState.RUNNING: "Running code…",
+    AppState.SPEAKING: "Speaking…",
+    AppState.APPROVAL: "Waiting for your approval",
+    AppState.ERROR: "Error",
+}
+
+
+@dataclass
+class StateTracker:
+    """Folds voice events into the current :class:`AppState`."""
+
+    state: AppState = AppState.IDLE
+    #: The last error's message while the state is ERROR.
+    error: str = ""
+    _in_turn: bool = False
+
+    def feed(self, event: ev.VoiceEvent) -> AppState | None:
+        """Take one event; returns the new state when it changed, else None."""
+        new = self._next(event)
+        if new is None or new == self.state:
+            return None
+        self.state = new
+        return new
+
+    def _next(self, event: ev.VoiceEvent) -> AppState | None:
+        if isinstance(event, ev.ListeningStarted):
+            return AppState.LISTENING
+        if isinstance(event, ev.SpeechEnded):
+            return AppState.TRANSCRIBING
+        if isinstance(event, ev.TranscriptReady):
+            return AppState.THINKING if event.text else None
+        if isinstance(event, ev.TurnStarted):
+            self._in_turn, self.error = True, ""
+            return AppState.THINKING
+        if isinstance(event, ev.ConfirmationAsked):
+            return AppState.APPROVAL
+        if isinstance(event, ev.ConfirmationAnswered):
+            return AppState.THINKING if event.action == "decline" else AppState.RUNNING
+        if isinstance(event, ev.EngineChunk):
+            return self._chunk(event.chunk)
+        if isinstance(event, ev.SpeakingStarted):
+            # Speech plays while the model still writes; running code and a pending
+            # approval matter more to the user than the fact that it talks.
+            return None if self.state in (AppState.RUNNING, AppState.APPROVAL) else AppState.SPEAKING
+        if isinstance(event, (ev.TurnError, ev.VoiceError)):
+            self.error = event.message
+            return AppState.ERROR
+        if isinstance(event, ev.TurnFinished):
+            self._in_turn = False
+            if event.error:
+                self.error = event.error
+                return AppState.ERROR
+            return AppState.IDLE
+        if isinstance(event, (ev.Interrupted, ev.NothingHeard)):
+            return AppState.IDLE if not self._in_turn else None
+        return None
+
+    def _chunk(self, chunk: dict[str, object]) -> AppState | None:
+        kind = chunk.get("type")
+        if kind == "confirmation":
+            return AppState.APPROVAL
+        if kind == "console" and chunk.get("start"):
+            return AppState.RUNNING
+        if kind == "console" and chunk.get("end"):
+            return AppState.THINKING
+        return None

@@ -1,0 +1,395 @@
+"""The chat window: the conversation, a text box, the mic and Stop buttons, a status line.
+
+:class:`MainWindow` renders the bridge's events and nothing else: it never polls the
+engine. Its actions (push to talk, stop, mute, auto-run, profile, settings, quit) are
+shared with the tray menu, so the window alone carries everything where there is no
+tray. Approval dialogs are opened here, one per run, and closed when a spoken answer
+wins.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from oi_voice.core.approval import Decision
+from oi_voice.ui.approval import ApprovalDialog
+from oi_voice.ui.bridge import Bridge
+from oi_voice.ui.chatview import ChatView, OutputBlock, TextBlock
+from oi_voice.ui.state import AppState
+from oi_voice.ui.tray import state_icon
+from oi_voice.voice import events as ev
+
+log = logging.getLogger("oi_voice.ui")
+
+TITLE = "oi-voice"
+#: A press of the mic button shorter than this is a click (hands-free on/off), not a hold.
+CLICK_SECONDS = 0.35
+AUTO_RUN_WARNING = ("With auto-run on, code the model writes runs without asking you first. "
+                    "High-risk code still asks when safe mode is on. Turn auto-run on?")
+
+
+class MessageBox(QPlainTextEdit):
+    """The text box: Enter sends, Shift+Enter starts a new line."""
+
+    submitted = Signal(str)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Send on Enter."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) \
+                and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            text = self.toPlainText()
+            if text.strip():
+                self.submitted.emit(text)
+            return
+        super().keyPressEvent(event)
+
+
+class MicButton(QPushButton):
+    """Hold to talk; a click switches hands-free listening on or off."""
+
+    hold_started = Signal()
+    hold_ended = Signal()
+    clicked_short = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Hold to talk", parent)
+        self.setObjectName("mic")
+        self.setIcon(state_icon(AppState.IDLE))
+        self._down_at: float | None = None
+        self.pressed.connect(self._pressed)
+        self.released.connect(self._released)
+
+    def _pressed(self) -> None:
+        self._down_at = time.monotonic()
+        self.hold_started.emit()  # record at once: the start of the sentence must not be lost
+
+    def _released(self) -> None:
+        held = time.monotonic() - self._down_at if self._down_at is not None else 0.0
+        self._down_at = None
+        if held < CLICK_SECONDS:
+            self.clicked_short.emit()
+        else:
+            self.hold_ended.emit()
+
+
+class MainWindow(QMainWindow):
+    """The app's window."""
+
+    #: The user asked for the settings dialog.
+    settings_requested = Signal()
+    #: The user picked another profile.
+    profile_requested = Signal(str)
+    #: The first-run screen's "use the local model".
+    local_model_requested = Signal()
+    #: Quit was chosen (the app shuts the engine down, then exits).
+    quit_requested = Signal()
+
+    def __init__(self, bridge: Bridge, *, profiles: list[str] | None = None, profile: str = "",
+                 push_to_talk: str = "F9") -> None:
+        super().__init__()
+        self.bridge = bridge
+        self.setWindowTitle(TITLE)
+        self.setObjectName("main-window")
+        self.setWindowIcon(state_icon(AppState.IDLE))
+        self.resize(820, 720)
+        self.dialogs: dict[str, ApprovalDialog] = {}
+        self.quitting = False
+        #: Hide to the tray on close instead of quitting (set when a tray is shown).
+        self.hide_on_close = False
+        self._build_actions(profiles or [], profile, push_to_talk)
+        self._build_body()
+        self._connect()
+
+    # -- construction --------------------------------------------------------------------
+
+    def _action(self, text: str, slot: Callable[..., object], *, name: str, checkable: bool = False,
+                shortcut: str | None = None) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        action.setCheckable(checkable)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        (action.toggled if checkable else action.triggered).connect(slot)
+        return action
+
+    def _build_actions(self, profiles: list[str], profile: str, push_to_talk: str) -> None:
+        self.show_action = self._action("Show window", self.bring_to_front, name="show")
+        self.talk_action = self._action(f"Push to talk ({push_to_talk})", self._toggle_talk, name="talk")
+        self.stop_action = self._action("Stop", self.bridge.stop, name="stop", shortcut="Ctrl+.")
+        self.mute_action = self._action("Mute voice", self.bridge.set_muted, name="mute", checkable=True)
+        self.auto_run_action = self._action("Auto-run", self._auto_run, name="auto-run", checkable=True)
+        self.settings_action = self._action("Settings…", self.settings_requested.emit, name="settings",
+                                            shortcut="Ctrl+,")
+        self.quit_action = self._action("Quit", self.request_quit, name="quit", shortcut="Ctrl+Q")
+        self.profile_menu_group = QActionGroup(self)
+        self.profile_actions: list[QAction] = []
+        for name in profiles:
+            action = QAction(name, self, checkable=True)
+            action.setChecked(name == profile)
+            action.triggered.connect(lambda _checked=False, n=name: self.profile_requested.emit(n))
+            self.profile_menu_group.addAction(action)
+            self.profile_actions.append(action)
+        menu = self.menuBar().addMenu("&oi-voice")
+        for entry in self.menu_actions():
+            if entry is None:
+                menu.addSeparator()
+            elif entry is not self.show_action:
+                menu.addAction(entry)
+        profile_menu = self.menuBar().addMenu("&Profile")
+        for action in self.profile_actions:
+            profile_menu.addAction(action)
+
+    def menu_actions(self) -> list[QAction | None]:
+        """The actions of the tray menu (None: a separator)."""
+        return [self.show_action, self.talk_action, self.stop_action, None, self.mute_action,
+                self.auto_run_action, *self.profile_actions, None, self.settings_action, self.quit_action]
+
+    def _build_body(self) -> None:
+        body = QWidget()
+        column = QVBoxLayout(body)
+        self.banner = QLabel("Starting…")
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet("background: #eceff1; padding: 6px;")
+        column.addWidget(self.banner)
+        self.first_run = QWidget()
+        self.first_run.setObjectName("first-run")
+        first = QHBoxLayout(self.first_run)
+        first.addWidget(QLabel("No language model is set up yet. The local model runs on this computer, "
+                               "with no account and no network."), 1)
+        self.use_local = QPushButton("Use the local model")
+        self.use_local.setObjectName("use-local")
+        self.use_local.clicked.connect(self.local_model_requested.emit)
+        open_settings = QPushButton("Settings…")
+        open_settings.clicked.connect(self.settings_requested.emit)
+        first.addWidget(self.use_local)
+        first.addWidget(open_settings)
+        self.first_run.hide()
+        column.addWidget(self.first_run)
+        self.chat = ChatView()
+        column.addWidget(self.chat, 1)
+        row = QHBoxLayout()
+        self.input = MessageBox()
+        self.input.setObjectName("input")
+        self.input.setPlaceholderText("Type a message and press Enter (Shift+Enter: new line)")
+        self.input.setFixedHeight(64)
+        row.addWidget(self.input, 1)
+        buttons = QVBoxLayout()
+        self.send_button = QPushButton("Send")
+        self.send_button.setObjectName("send")
+        self.mic = MicButton()
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("stop-button")
+        for button in (self.send_button, self.mic, self.stop_button):
+            buttons.addWidget(button)
+        row.addLayout(buttons)
+        column.addLayout(row)
+        self.setCentralWidget(body)
+        self.level = QProgressBar()
+        self.level.setObjectName("level")
+        self.level.setRange(0, 100)
+        self.level.setTextVisible(False)
+        self.level.setFixedWidth(80)
+        self.state_label = QLabel(AppState.IDLE.label)
+        self.state_label.setObjectName("state")
+        self.latency_label = QLabel("")
+        self.latency_label.setObjectName("latency")
+        self.statusBar().addWidget(self.state_label)
+        self.statusBar().addPermanentWidget(self.latency_label)
+        self.statusBar().addPermanentWidget(self.level)
+
+    def _connect(self) -> None:
+        bridge = self.bridge
+        bridge.voice_event.connect(self.on_event)
+        bridge.state_changed.connect(self.show_state)
+        bridge.progress.connect(self.banner.setText)
+        bridge.ready.connect(self._ready)
+        bridge.failed.connect(self._failed)
+        bridge.notice.connect(lambda text: self.chat.add_notice(text, "notice"))
+        bridge.hands_free_changed.connect(self._hands_free_changed)
+        self.input.submitted.connect(self.send)
+        self.send_button.clicked.connect(lambda: self.send(self.input.toPlainText()))
+        self.stop_button.clicked.connect(bridge.stop)
+        self.mic.hold_started.connect(bridge.press)
+        self.mic.hold_ended.connect(bridge.release)
+        self.mic.clicked_short.connect(self._mic_clicked)
+        self.chat.block_added.connect(self._log_block)
+        self.chat.output_finished.connect(self._log_output)
+
+    # -- start-up ------------------------------------------------------------------------
+
+    def show_first_run(self) -> None:
+        """No model is configured: offer the local model."""
+        self.banner.setText("Welcome to oi-voice.")
+        self.first_run.show()
+
+    def _ready(self) -> None:
+        self.first_run.hide()
+        self.banner.hide()
+        self.show_state(self.bridge.state)
+        log.info("ready")
+
+    def _failed(self, message: str) -> None:
+        self.banner.setText(f"Could not start: {message}. Check the settings (Ctrl+,).")
+        self.banner.setStyleSheet("background: #ffebee; padding: 6px; color: #b71c1c;")
+        self.banner.show()
+        self.show_state(AppState.ERROR)
+        log.warning("start-up failed: %s", message)
+
+    # -- what the user does --------------------------------------------------------------
+
+    def send(self, text: str) -> None:
+        """Send the text box's message."""
+        if self.bridge.send_text(text):
+            self.input.clear()
+
+    def _mic_clicked(self) -> None:
+        self.bridge.cancel_recording()
+        self.bridge.set_hands_free(not self.bridge.hands_free)
+
+    def _hands_free_changed(self, on: bool) -> None:
+        self.mic.setText("Listening (click to stop)" if on else "Hold to talk")
+        self.mic.setDown(on)
+
+    def _toggle_talk(self) -> None:
+        # From a menu there is no key to hold: the first choice starts, the second sends.
+        session = self.bridge.session
+        if session is not None and session.recording:
+            self.bridge.release()
+        else:
+            self.bridge.press()
+
+    def _auto_run(self, on: bool) -> None:
+        if on and not self.confirm_auto_run():
+            self.auto_run_action.blockSignals(True)
+            self.auto_run_action.setChecked(False)
+            self.auto_run_action.blockSignals(False)
+            return
+        self.bridge.set_auto_run(on)
+
+    def confirm_auto_run(self) -> bool:
+        """Warn before auto-run goes on; True when the user agreed."""
+        answer = QMessageBox.warning(self, "Auto-run", AUTO_RUN_WARNING,
+                                     QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                     QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def bring_to_front(self) -> None:
+        """Show and raise the window (tray "Show window")."""
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    def request_quit(self) -> None:
+        """Quit the app."""
+        self.quitting = True
+        self.quit_requested.emit()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """With a tray, closing the window hides it; without one, it quits."""
+        if self.hide_on_close and not self.quitting:
+            self.hide()
+            event.ignore()
+            return
+        if not self.quitting:
+            self.request_quit()
+        event.accept()
+
+    # -- rendering the events ------------------------------------------------------------
+
+    def on_event(self, event: ev.VoiceEvent) -> None:
+        """Render one voice event (on the Qt thread)."""
+        if isinstance(event, ev.EngineChunk):
+            chunk = event.chunk
+            self.chat.feed(chunk)
+            if chunk.get("type") == "confirmation" and isinstance(chunk.get("content"), dict):
+                self._ask(chunk["content"])
+        elif isinstance(event, ev.TurnStarted):
+            self.chat.add_user(event.text)
+        elif isinstance(event, ev.TranscriptHeld):
+            self.input.setPlainText(event.text)
+            self.input.setFocus()
+            self.chat.add_notice("Edit what you said, then press Enter to send it.")
+        elif isinstance(event, ev.ConfirmationAnswered):
+            self._answered_elsewhere(event)
+        elif isinstance(event, ev.LevelChanged):
+            self.level.setValue(int(event.level * 100))
+        elif isinstance(event, ev.NothingHeard):
+            if event.reason != "recording discarded":
+                self.chat.add_notice(f"Nothing heard ({event.reason}).")
+        elif isinstance(event, ev.VoiceError):
+            self.chat.add_notice(event.message, "error")
+        elif isinstance(event, ev.TurnFinished):
+            self._finished(event)
+
+    def _ask(self, content: dict[str, object]) -> None:
+        id_ = str(content.get("id"))
+        if not self.bridge.is_pending(id_) or id_ in self.dialogs:
+            return  # auto-run, "always", or already answered by voice
+        dialog = ApprovalDialog(dict(content), self)
+        dialog.decided.connect(self._decided)
+        dialog.finished.connect(lambda _code, i=id_: self.dialogs.pop(i, None))
+        self.dialogs[id_] = dialog
+        dialog.open()
+        dialog.raise_()
+        dialog.activateWindow()
+        log.info("approval dialog shown: %s %s", id_, content.get("format"))
+
+    def _decided(self, id_: str, decision: Decision) -> None:
+        if self.bridge.answer(id_, decision):
+            verb = "Approved" if decision.action == "run" else f"Declined ({decision.reason})"
+            self.chat.add_notice(f"{verb} in the dialog.")
+            log.info("approval %s: %s", id_, decision.action)
+        else:
+            self.chat.add_notice("That request was no longer open.")
+
+    def _answered_elsewhere(self, event: ev.ConfirmationAnswered) -> None:
+        if event.action is None:
+            return  # the voice left it to the dialog
+        dialog = self.dialogs.pop(event.id, None)
+        if dialog is not None:
+            dialog.dismiss()
+        verb = "Approved" if event.action == "run" else "Declined"
+        self.chat.add_notice(f"{verb} by voice" + (f" ({event.reason})." if event.reason else "."))
+
+    def _finished(self, event: ev.TurnFinished) -> None:
+        for id_, dialog in list(self.dialogs.items()):
+            if not self.bridge.is_pending(id_):
+                self.dialogs.pop(id_, None)
+                dialog.dismiss()
+        line = event.latency.line()
+        self.latency_label.setText(line)
+        if event.cancelled:
+            self.chat.add_notice("Stopped.")
+        log.info("turn finished: %s | reply: %s", line, event.reply.strip().replace("\n", " ")[:500])
+
+    def show_state(self, state: AppState) -> None:
+        """Show ``state`` in the status line and the mic button."""
+        detail = self.bridge.tracker.error if state is AppState.ERROR else ""
+        self.state_label.setText(state.label + (f": {detail}" if detail else ""))
+        self.mic.setIcon(state_icon(state))
+        self.setWindowIcon(state_icon(state))
+
+    def _log_block(self, block: object) -> None:
+        if isinstance(block, TextBlock) and block.kind in ("user", "error"):
+            log.info("%s: %s", block.kind, block.text[:500])
+
+    def _log_output(self, block: OutputBlock) -> None:
+        log.info("output: %s", block.text[:2000].replace("\n", "\\n"))
+
