@@ -238,13 +238,19 @@ class Bridge(QObject):
 
     # -- shutdown ------------------------------------------------------------------------
 
+    def detach(self) -> None:
+        """Stop receiving the session's events, leaving the session running (it is shared)."""
+        self.set_hands_free(False)
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self.session = None
+
     def close(self, timeout: float = 10.0) -> None:
         """Stop the session and the engine (bounded by ``timeout``; runs off the Qt thread)."""
         self._closed = True
-        self.set_hands_free(False)
         session = self.session
-        if self._unsubscribe is not None:
-            self._unsubscribe()
+        self.detach()
         if session is None:
             return
 
