@@ -31,6 +31,7 @@ the engine exists.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import shutil
@@ -100,7 +101,8 @@ SETTINGS: dict[str, Spec] = {
     "plain_text_display": _s("bool", "no colour or cursor movement", target="terminal"),
     # Read by the voice layer (oi_voice.voice, the desktop app).
     "voice.enabled": _s("bool", "talk to oi_voice", target="voice"),
-    "voice.stt_model": _s("str", "faster-whisper model name or path", target="voice"),
+    "voice.stt_model": _s("str", "faster-whisper model name or path (null: the packaged tiny.en)", optional=True,
+                          target="voice"),
     "voice.language": _s("str", "spoken language code (null: detect)", optional=True, target="voice"),
     "voice.push_to_talk": _s("str", "push-to-talk hotkey", target="voice"),
     "voice.vad": _s("bool", "end the utterance when speech stops", target="voice"),
@@ -109,6 +111,9 @@ SETTINGS: dict[str, Spec] = {
     "voice.tts_rate": _s("int", "words per minute", optional=True, minimum=1, target="voice"),
     "voice.confirm_by_voice": _s("bool", "say what will run and listen for yes/no", target="voice"),
     "voice.barge_in": _s("bool", "push-to-talk while speaking stops the reply", target="voice"),
+    "voice.input_device": _s("str", "microphone name (null: the system default)", optional=True, target="voice"),
+    "voice.output_device": _s("str", "speaker name (null: the system default)", optional=True, target="voice"),
+    "voice.review_transcripts": _s("bool", "edit a transcript before it is sent", target="voice"),
     # Open Interpreter profile keys that mean nothing here; accepted so its profiles load.
     "version": _s("any", "profile format version", target="ignored"),
     "disable_telemetry": _s("bool", "oi_voice sends no telemetry", target="ignored"),
@@ -417,3 +422,151 @@ def open_folder(folder: Path) -> bool:
     except OSError:
         return False
     return True
+
+
+# --- saving ------------------------------------------------------------------------------------
+
+
+def update_profile_text(text: str, values: dict[str, Any], path: Path | None = None) -> str:
+    """``text`` with the settings in ``values`` (attribute path -> value) set, the rest kept as written.
+
+    A key already in the file has just its value replaced (its comments, quoting of other
+    keys and the order stay); a missing key is added to its section (``voice:`` ...), or as
+    a new section at the end. The result is checked to load back with these values; a file
+    that does not load now, or an edit that would not load, is a :class:`ProfileError`.
+    """
+    import yaml
+
+    current = parse_profile(text, path)  # refuse to edit a file that is already broken
+    for key, value in values.items():
+        if key not in SETTINGS:
+            raise ProfileError("unknown setting", path, key=key)
+        _validate(key, SETTINGS[key], value, path, 0)
+    found: dict[str, tuple[Any, Any]] = {}  # key -> (key node, value node)
+    sections: dict[str, Any] = {}  # namespace -> its block mapping node at the top level
+    dotted: set[str] = set()  # namespaces the file writes as `voice.x:` at the top level
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if root is not None:
+        for key_node, value_node in root.value:
+            name = str(key_node.value)
+            if name in SETTINGS:
+                found[name] = (key_node, value_node)
+                if "." in name:
+                    dotted.add(name.split(".", 1)[0])
+            elif name in _NAMESPACES and isinstance(value_node, yaml.MappingNode):
+                if getattr(value_node, "flow_style", False):
+                    dotted.add(name)  # `voice: {a: 1}`: new keys go in dotted, not into the braces
+                else:
+                    sections[name] = value_node
+                for sub_key, sub_value in value_node.value:
+                    found[f"{name}.{sub_key.value}"] = (sub_key, sub_value)
+        if getattr(root, "flow_style", False) and any(k not in found for k in values):
+            raise ProfileError("written as one {...} mapping; add the settings by hand", path)
+    edits: dict[int, str] = {}  # position in text -> replacement/insertion, applied back to front
+    spans: dict[int, int] = {}  # position -> end of the replaced span
+    missing_top: list[str] = []
+    missing_in: dict[str, list[str]] = {}
+    for key, value in values.items():
+        if key in found:
+            if current_value(current, key) == value:
+                continue  # unchanged: keep the file's own spelling of it
+            key_node, node = found[key]
+            start, end = node.start_mark.index, node.end_mark.index
+            if start < key_node.end_mark.index or not isinstance(node, yaml.ScalarNode):
+                raise ProfileError("written in a way this editor cannot change (an alias or a nested value); "
+                                   "edit it by hand", path, key_node.start_mark.line + 1, key)
+            old = text[start:end]
+            new = _yaml_scalar(value)
+            if start == end:
+                new = " " + new  # `key:` with nothing after the colon
+            new += "\n" * (len(old) - len(old.rstrip("\n")))  # a block scalar owns its line breaks
+            edits[start], spans[start] = new, end
+        elif "." in key and key.split(".", 1)[0] in sections:
+            missing_in.setdefault(key.split(".", 1)[0], []).append(key)
+        else:
+            missing_top.append(key)
+    for namespace, keys in missing_in.items():
+        mapping = sections[namespace]
+        indent = " " * mapping.value[0][0].start_mark.column
+        lines = "".join(f"\n{indent}{k.split('.', 1)[1]}: {_yaml_scalar(values[k])}" for k in keys)
+        at = _line_end(text, mapping.value[-1][1].end_mark.index)
+        edits[at], spans[at] = edits.get(at, "") + lines, spans.get(at, at)
+    if missing_top:
+        indent = " " * (root.value[0][0].start_mark.column if root is not None and root.value else 0)
+        lines = ""
+        new_sections: dict[str, list[str]] = {}
+        for key in missing_top:
+            namespace = key.split(".", 1)[0] if "." in key else ""
+            if namespace and namespace not in dotted:
+                new_sections.setdefault(namespace, []).append(key)
+            else:
+                lines += f"\n{indent}{key}: {_yaml_scalar(values[key])}"
+        for namespace, keys in new_sections.items():
+            lines += f"\n{indent}{namespace}:"
+            lines += "".join(f"\n{indent}  {k.split('.', 1)[1]}: {_yaml_scalar(values[k])}" for k in keys)
+        if root is not None and root.value:
+            at = _line_end(text, root.value[-1][1].end_mark.index)
+            edits[at], spans[at] = edits.get(at, "") + lines, spans.get(at, at)
+        else:  # an empty file (comments only): add after what is there
+            at = len(text)
+            prefix = "" if not text or text.endswith("\n") else "\n"
+            edits[at], spans[at] = edits.get(at, "") + prefix + lines.lstrip("\n") + "\n", at
+    result = text
+    for at in sorted(edits, reverse=True):
+        result = result[:at] + edits[at] + result[spans[at]:]
+    updated = parse_profile(result, path)
+    for key, value in values.items():
+        if current_value(updated, key) != value:  # a safety net: never write what does not load back
+            raise ProfileError(f"could not be updated to {value!r}; edit it by hand", path, key=key)
+    return result
+
+
+def current_value(profile: Profile, key: str) -> Any:
+    """The value ``profile`` sets for attribute path ``key`` (None when it does not set it)."""
+    spec = SETTINGS[key]
+    if spec.target == "voice":
+        return profile.voice.get(key.split(".", 1)[1])
+    if spec.target == "terminal":
+        return profile.terminal.get(key)
+    return profile.settings.get(key)
+
+
+def _yaml_scalar(value: Any) -> str:
+    """``value`` as one line of YAML (a flow scalar)."""
+    import yaml
+
+    style = '"' if isinstance(value, str) and ("\n" in value or "\r" in value) else None
+    dumped = yaml.safe_dump(value, default_flow_style=True, default_style=style, allow_unicode=True,
+                            width=2**31 - 1)
+    return dumped.removesuffix("\n").removesuffix("\n...").strip()
+
+
+def _line_end(text: str, index: int) -> int:
+    """Where the line holding ``index`` ends (a value that ends with its line break ends the line before)."""
+    if index > 0 and text[index - 1] == "\n":
+        return index - 1
+    end = text.find("\n", index)
+    return len(text) if end < 0 else end
+
+
+def write_profile_text(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` atomically (a temp file in the same folder, then os.replace)."""
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode: int | None = path.stat().st_mode & 0o777  # keep a profile the user made private private
+    except FileNotFoundError:
+        mode = None
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, 0o644 if mode is None else mode)  # mkstemp makes 0600; a profile holds no secret
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
