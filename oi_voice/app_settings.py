@@ -122,7 +122,20 @@ def load_app_settings(profile: str = "voice") -> AppSettings:
     """The settings of ``profile`` (the user's copy, else the bundled one), plus its stored API key.
 
     Keys the profile does not set get :class:`AppSettings`' defaults. A broken profile is a
-    :class:`~oi_voice.profiles.ProfileError` naming the file, line and key.
+    :class:`~oi_voice.profiles.ProfileError` naming the file, line and key. The key comes
+    from :func:`default_store` (which may ask the OS keyring), else from the YAML.
+    """
+    settings = read_profile_settings(profile)
+    stored = default_store().get(settings.profile)
+    if stored:
+        settings.api_key = stored
+    return settings
+
+
+def read_profile_settings(profile: str) -> AppSettings:
+    """The settings the YAML of ``profile`` gives, without asking the key store (quick: no keyring).
+
+    ``api_key`` is the key written in the YAML, else None ("leave the stored key as it is").
     """
     ensure_user_profiles()
     loaded = load_profile(profile)
@@ -132,8 +145,7 @@ def load_app_settings(profile: str = "voice") -> AppSettings:
         values[name] = getattr(_DEFAULTS, name) if value is None and not _set_in(loaded, key) else value
     if values["model"] is None:
         values["model"] = ""
-    stored = default_store().get(loaded.name)
-    values["api_key"] = stored or loaded.settings.get("llm.api_key") or None
+    values["api_key"] = loaded.settings.get("llm.api_key") or None
     return AppSettings(**values)
 
 
@@ -408,5 +420,6 @@ __all__ = [
     "key_store_description",
     "load_app_settings",
     "model_configured",
+    "read_profile_settings",
     "save_app_settings",
 ]
