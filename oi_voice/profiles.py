@@ -489,7 +489,7 @@ def update_profile_text(text: str, values: dict[str, Any], path: Path | None = N
         mapping = sections[namespace]
         indent = " " * mapping.value[0][0].start_mark.column
         lines = "".join(f"\n{indent}{k.split('.', 1)[1]}: {_yaml_scalar(values[k])}" for k in keys)
-        at = _line_end(text, mapping.value[-1][1].end_mark.index)
+        at = _line_end(text, _content_end(mapping))
         edits[at], spans[at] = edits.get(at, "") + lines, spans.get(at, at)
     if missing_top:
         indent = " " * (root.value[0][0].start_mark.column if root is not None and root.value else 0)
@@ -505,7 +505,7 @@ def update_profile_text(text: str, values: dict[str, Any], path: Path | None = N
             lines += f"\n{indent}{namespace}:"
             lines += "".join(f"\n{indent}  {k.split('.', 1)[1]}: {_yaml_scalar(values[k])}" for k in keys)
         if root is not None and root.value:
-            at = _line_end(text, root.value[-1][1].end_mark.index)
+            at = _line_end(text, _content_end(root))
             edits[at], spans[at] = edits.get(at, "") + lines, spans.get(at, at)
         else:  # an empty file (comments only): add after what is there
             at = len(text)
@@ -539,6 +539,21 @@ def _yaml_scalar(value: Any) -> str:
     dumped = yaml.safe_dump(value, default_flow_style=True, default_style=style, allow_unicode=True,
                             width=2**31 - 1)
     return dumped.removesuffix("\n").removesuffix("\n...").strip()
+
+
+def _content_end(node: Any) -> int:
+    """Where the last value inside ``node`` ends.
+
+    A block collection's own end mark lies at the next token, past any comments that
+    follow it; those belong to what comes next, so new keys go before them.
+    """
+    import yaml
+
+    while not getattr(node, "flow_style", False) and node.value and isinstance(
+            node, (yaml.MappingNode, yaml.SequenceNode)):
+        last = node.value[-1]
+        node = last[1] if isinstance(node, yaml.MappingNode) else last
+    return int(node.end_mark.index)
 
 
 def _line_end(text: str, index: int) -> int:
