@@ -78,6 +78,9 @@ class Bridge(QObject):
                 self._attach(session)
                 self.progress.emit("Loading the speech model…")
                 session.wait_ready()
+                if session.capture is not None:
+                    # Ready means push-to-talk records: the first stream can take a while to open.
+                    session.capture.first_block.wait(10.0)
             except (OIVoiceError, OSError) as exc:
                 log.warning("start-up failed: %s", exc)
                 self.failed.emit(str(exc))

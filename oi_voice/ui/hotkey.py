@@ -15,7 +15,7 @@ import os
 import sys
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence
 
 log = logging.getLogger("oi_voice.ui")
@@ -30,17 +30,58 @@ def qt_key(name: str) -> int | None:
     return int(combined.key())
 
 
-class PushToTalkKeys(QObject):
-    """Turns presses and releases of one key into ``pressed``/``released`` signals."""
+#: X servers repeat a held key as release+press pairs that Qt does not always mark as
+#: auto-repeat; a release followed by a press within this many ms is such a repeat.
+REPEAT_GAP_MS = 30
+
+
+class HeldKey(QObject):
+    """One held key from raw down/up reports: ``pressed`` once, ``released`` once.
+
+    Auto-repeat shows up as up+down pairs a few milliseconds apart; an up is only
+    believed when no down follows within :data:`REPEAT_GAP_MS`.
+    """
 
     pressed = Signal()
     released = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.is_down = False
+        self._release = QTimer(self)
+        self._release.setSingleShot(True)
+        self._release.setInterval(REPEAT_GAP_MS)
+        self._release.timeout.connect(self._released)
+
+    def down(self) -> None:
+        """The key went down (or repeated)."""
+        if self._release.isActive():
+            self._release.stop()  # an auto-repeat pair: still held
+            return
+        if not self.is_down:
+            self.is_down = True
+            self.pressed.emit()
+
+    def up(self) -> None:
+        """The key went up (perhaps only for an auto-repeat)."""
+        if self.is_down:
+            self._release.start()
+
+    def _released(self) -> None:
+        self.is_down = False
+        self.released.emit()
+
+
+class PushToTalkKeys(QObject):
+    """Turns presses and releases of one key into ``pressed``/``released`` signals."""
 
     def __init__(self, key_name: str = "F9", parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.key_name = key_name
         self.key = qt_key(key_name)
-        self._down = False
+        self.held = HeldKey(self)
+        self.pressed = self.held.pressed
+        self.released = self.held.released
 
     def set_key(self, key_name: str) -> bool:
         """Use another key; False (and no change) when the name is not a key."""
@@ -57,12 +98,10 @@ class PushToTalkKeys(QObject):
                 and event.key() == self.key:
             if event.isAutoRepeat():
                 return True
-            if kind == QEvent.Type.KeyPress and not self._down:
-                self._down = True
-                self.pressed.emit()
-            elif kind == QEvent.Type.KeyRelease and self._down:
-                self._down = False
-                self.released.emit()
+            if kind == QEvent.Type.KeyPress:
+                self.held.down()
+            else:
+                self.held.up()
             return True
         return False
 
@@ -70,15 +109,20 @@ class PushToTalkKeys(QObject):
 class GlobalHotkey(QObject):
     """A system-wide push-to-talk key through pynput, where the platform allows one."""
 
-    pressed = Signal()
-    released = Signal()
+    #: Raw reports from pynput's thread; queued to the GUI thread, then debounced.
+    _raw_down = Signal()
+    _raw_up = Signal()
 
     def __init__(self, key_name: str = "F9", parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.key_name = key_name
         self._listener: Any = None
-        self._down = False
         self._target: Any = None
+        self.held = HeldKey(self)
+        self.pressed = self.held.pressed
+        self.released = self.held.released
+        self._raw_down.connect(self.held.down)
+        self._raw_up.connect(self.held.up)
 
     def start(self) -> str | None:
         """Start listening; returns None on success, else why it cannot work here."""
@@ -106,14 +150,12 @@ class GlobalHotkey(QObject):
         return None
 
     def _on_press(self, key: Any) -> None:
-        if key == self._target and not self._down:
-            self._down = True
-            self.pressed.emit()  # from pynput's thread: queued to the GUI thread
+        if key == self._target:
+            self._raw_down.emit()  # from pynput's thread: queued to the GUI thread
 
     def _on_release(self, key: Any) -> None:
-        if key == self._target and self._down:
-            self._down = False
-            self.released.emit()
+        if key == self._target:
+            self._raw_up.emit()
 
     def stop(self) -> None:
         """Stop listening."""

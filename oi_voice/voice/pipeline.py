@@ -440,16 +440,6 @@ class VoiceSession:
             return False
         return self.speech.say(text, epoch, tag=turn_id)
 
-    def _say_and_wait(self, text: str, epoch: int, turn_id: int, cancel: threading.Event) -> bool:
-        speech = self.speech
-        if speech is None or not speech.say(text, epoch, tag=turn_id):
-            return False
-        while not speech.wait_idle_quick(0.2):
-            if cancel.is_set() or speech.epoch != epoch:
-                return False
-        speech.wait_latency()
-        return speech.epoch == epoch and not cancel.is_set()
-
     def _listener(self) -> Listener | None:
         if self._answers is not None:
             return self._answers
@@ -528,6 +518,24 @@ class _TurnConsumer:
             emit(TurnError(str(chunk.get("format") or "error"), message))
             self.say("Something went wrong; the details are on screen.")
 
+    def _ask_aloud(self, text: str, id_: str) -> bool:
+        """Say a confirmation question and wait until it was heard; False when cut short.
+
+        A click in the dialog answers the request while the question is still being
+        said: then the question stops at once, and the turn's later sentences still play.
+        """
+        speech = self.s.speech
+        if speech is None or not speech.say(text, self.epoch, tag=self.turn_id):
+            return False
+        while not speech.wait_idle_quick(0.05):
+            if self.cancel.is_set() or speech.epoch != self.epoch:
+                return False
+            if not self.s.interpreter.gate.is_pending(id_):
+                self.epoch = speech.stop()
+                return False
+        speech.wait_latency()
+        return speech.epoch == self.epoch and not self.cancel.is_set()
+
     def _flush(self) -> None:
         for unit in self.splitter.flush():
             self.say(speakable(unit))
@@ -550,7 +558,7 @@ class _TurnConsumer:
         if s.config.confirm_by_voice and can_speak and listener is not None:
             confirmation = SpokenConfirmation(
                 gate=s.interpreter.gate,
-                say=lambda text: s._say_and_wait(text, self.epoch, self.turn_id, self.cancel),
+                say=lambda text: self._ask_aloud(text, id_),
                 listener=listener, stt=s.stt, emit=s.events.emit, answer_timeout=s.config.answer_timeout)
             decided = confirmation.ask(content, self.cancel)
         else:

@@ -1,0 +1,143 @@
+"""The real app, end to end: Xvfb, xdotool, a private PulseAudio, the scripted model server.
+
+``oi-voice`` runs as its own process on a virtual X display. The test holds F9 with
+xdotool while espeak-ng's recording of a request plays into the microphone, waits for
+the approval dialog, approves it with Enter, checks that the output reached the window
+(the app's log records what the window rendered), and records the speaker's monitor to
+hear the reply. Screenshots are kept in ``test-artifacts/``. Waits are on the log, on
+X windows (``xdotool search --sync``) and on processes, with timeouts.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers import wait_until
+from scripted_llm import ScriptedLLM, text, tool_call
+from voice_env import Pulse, Utterances, pulse, stt, utterance, words
+
+from oi_voice.voice.stt import SpeechToText
+
+__all__ = ["pulse", "stt", "utterance"]  # fixtures used by name
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+TOOLS = ("Xvfb", "xdotool", "import")
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def display() -> Iterator[str]:
+    """A private Xvfb display (``:N``)."""
+    if missing := [t for t in TOOLS if shutil.which(t) is None]:
+        pytest.skip(f"missing for the end-to-end test: {', '.join(missing)}")
+    folder = Path(tempfile.mkdtemp(prefix="oi-voice-xvfb-"))
+    number = folder / "display"
+    with number.open("w") as out:
+        server = subprocess.Popen(["Xvfb", "-displayfd", str(out.fileno()), "-screen", "0", "1280x800x24",
+                                   "-nolisten", "tcp"], pass_fds=(out.fileno(),), stderr=subprocess.DEVNULL)
+    try:
+        assert wait_until(lambda: number.read_text().strip() != "", timeout=30), "Xvfb did not start"
+        yield ":" + number.read_text().strip()
+    finally:
+        server.terminate()
+        server.wait(10)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def xdotool(env: dict[str, str], *args: str, timeout: float = 60) -> str:
+    done = subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"xdotool {' '.join(args)}: {done.stderr}"
+    return done.stdout.strip()
+
+
+def screenshot(env: dict[str, str], name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    subprocess.run(["import", "-window", "root", str(path)], env=env, check=True, capture_output=True, timeout=60)
+    return path
+
+
+class AppLog:
+    """The app's --log-file, read as it grows."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def text(self) -> str:
+        return self.path.read_text(encoding="utf-8") if self.path.exists() else ""
+
+    def wait_for(self, needle: str, app: subprocess.Popen[bytes], timeout: float = 120) -> str:
+        def seen() -> bool:
+            return needle in self.text() or app.poll() is not None
+
+        assert wait_until(seen, timeout=timeout), f"{needle!r} not logged in {timeout} s:\n{self.text()[-3000:]}"
+        assert app.poll() is None, f"the app exited ({app.returncode}):\n{self.text()[-3000:]}"
+        return self.text()
+
+
+def test_speak_approve_see_and_hear(display: str, pulse: Pulse, llm_server: ScriptedLLM, utterance: Utterances,
+                                    stt: SpeechToText, tmp_path: Path) -> None:
+    llm_server.add(tool_call("python", "print(6 * 7)"), text("The answer is 42."))
+    request = utterance("what is six times seven")
+    env = {**pulse.env, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb",
+           "OI_VOICE_CONFIG_DIR": str(tmp_path / "config"), "OI_VOICE_DATA_DIR": str(tmp_path / "data")}
+    log = AppLog(tmp_path / "app.log")
+    command = [str(Path(sys.executable).with_name("oi-voice")), "-m", "scripted-model", "-ab", llm_server.url,
+               "-ak", "sk-test", "--llm_supports_functions", "--log-file", str(log.path)]
+    app = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    recording = None
+    try:
+        log.wait_for("window visible", app)
+        window = xdotool(env, "search", "--sync", "--name", "^oi-voice$").splitlines()[0]
+        log.wait_for("ready", app)
+        screenshot(env, "e2e-1-ready")
+        xdotool(env, "windowfocus", "--sync", window)
+        recording = pulse.record_speaker()
+        xdotool(env, "keydown", "F9")
+        log.wait_for("state: listening", app)
+        pulse.say_into_mic(request)
+        xdotool(env, "keyup", "F9")
+        log.wait_for("approval dialog shown", app)
+        dialog = xdotool(env, "search", "--sync", "--name", "run this code").splitlines()[0]
+        screenshot(env, "e2e-2-approval")
+        xdotool(env, "windowfocus", "--sync", dialog)
+        xdotool(env, "key", "Return")
+        logged = log.wait_for("turn finished", app, timeout=180)
+        screenshot(env, "e2e-3-answered")
+        audio = recording.stop()
+        recording = None
+        said = words(stt.transcribe(audio).text)
+        user_line = next(line for line in logged.splitlines() if " user: " in line)
+        heard = words(user_line.split(" user: ", 1)[1])
+        assert "times" in heard or "six" in heard, heard
+        assert "output: 42" in logged, logged[-3000:]
+        assert "approval c1: run" in logged
+        assert "reply: The answer is 42." in logged
+        assert "answer" in said and ("42" in said or "forty" in said), said
+        # What the model was sent: the transcript as the user's message, then the run's output.
+        first = llm_server.requests[0]["messages"]
+        assert words(first[-1]["content"]) == heard
+        tool = next(m for m in llm_server.requests[1]["messages"] if m["role"] == "tool")
+        assert tool["content"].strip() == "42"
+        xdotool(env, "windowfocus", "--sync", window)
+        xdotool(env, "key", "ctrl+q")
+        assert app.wait(60) == 0
+    finally:
+        if recording is not None:
+            recording.stop()
+        if app.poll() is None:
+            app.kill()
+            app.wait(10)
+        output = app.stdout.read().decode(errors="replace") if app.stdout else ""
+        (ARTIFACTS / "e2e-app-output.txt").write_text(output + "\n--- log ---\n" + log.text()) \
+            if ARTIFACTS.exists() else None
+    assert os.path.exists(ARTIFACTS / "e2e-2-approval.png")
