@@ -9,7 +9,7 @@ and litellm (through the openai SDK) talk to it.
 
 Replies are built with the module-level functions ``text``, ``tool_call``,
 ``raw_tool_call``, ``combine``, ``status``, ``refuse``, ``cut``, ``malformed``,
-``silence``, ``endless`` and ``delay``::
+``silence``, ``stall``, ``endless``, ``delay`` and ``fragmented``::
 
     with ScriptedLLM() as llm:
         llm.add(text("Hello there", chunks=3), tool_call("python", "print(1)"))
@@ -42,10 +42,12 @@ __all__ = [
     "cut",
     "delay",
     "endless",
+    "fragmented",
     "malformed",
     "raw_tool_call",
     "refuse",
     "silence",
+    "stall",
     "status",
     "text",
     "tool_call",
@@ -100,6 +102,8 @@ class _Stream(Reply):
     inserts: tuple[tuple[int, str], ...] = ()
     #: Send only this many deltas, then close the connection (a cut stream).
     cut_after: int | None = None
+    #: Seconds of silence before that close (a stream that stalls mid-reply).
+    stall: float = 0.0
 
     def serve(self, conn: _Conn) -> None:
         conn.start_stream()
@@ -128,6 +132,8 @@ class _Stream(Reply):
         if self.cut_after is None:
             conn.end_stream()
         else:
+            if self.stall:
+                conn.wait(self.stall)
             conn.cut()
 
 
@@ -286,6 +292,14 @@ def cut(after_chunks: int, reply: Reply) -> Reply:
     return replace(reply, cut_after=after_chunks)
 
 
+def stall(after_chunks: int, seconds: float, reply: Reply) -> Reply:
+    """Like ``cut``, but the server goes silent for ``seconds`` before it closes the
+    connection (ends at once when the server stops)."""
+    if not isinstance(reply, _Stream):
+        raise TypeError("stall() takes a text or tool-call reply")
+    return replace(reply, cut_after=after_chunks, stall=seconds)
+
+
 def malformed(reply: Reply, bad_line: str = "data: {not json", *, at: int = 1) -> Reply:
     """``reply`` with ``bad_line`` sent as an SSE event before its delta number ``at``."""
     if not isinstance(reply, _Stream):
@@ -318,21 +332,39 @@ def silence(seconds: float, then: Reply | None = None) -> Reply:
 @dataclass(frozen=True)
 class _Endless(Reply):
     piece: str
+    honour_max_tokens: bool = False
 
     def serve(self, conn: _Conn) -> None:
         conn.start_stream()
         chunk = _Chunker(conn.body)
+        limit = conn.body.get("max_tokens") if self.honour_max_tokens else None
+        sent = 0
         while not conn.stopping():
+            if isinstance(limit, int) and sent >= limit:
+                # What a real server does at max_tokens: finish with "length".
+                usage = {"prompt_tokens": _prompt_tokens(conn.body), "completion_tokens": sent,
+                         "total_tokens": _prompt_tokens(conn.body) + sent}
+                for event in (chunk({}, "length"), chunk(None, usage=usage), "data: [DONE]\n\n"):
+                    if not conn.send_event(event):
+                        return
+                conn.end_stream()
+                return
             if not conn.send_event(chunk({"content": self.piece})):
                 return
+            sent += 1
             # Pace the stream so a cancelled client is noticed promptly without a busy loop.
-            conn.wait(0.005)
+            if not self.honour_max_tokens:
+                conn.wait(0.005)
         conn.cut()
 
 
-def endless(text_piece: str = "la ") -> Reply:
-    """Stream ``text_piece`` over and over until the client disconnects or the server stops."""
-    return _Endless(text_piece)
+def endless(text_piece: str = "la ", *, honour_max_tokens: bool = False) -> Reply:
+    """Stream ``text_piece`` over and over until the client disconnects or the server stops.
+
+    With ``honour_max_tokens``, each piece counts as one token and the reply finishes with
+    ``finish_reason="length"`` once the request's ``max_tokens`` pieces were sent (a model
+    that would never stop on its own, stopped by the server's limit)."""
+    return _Endless(text_piece, honour_max_tokens)
 
 
 @dataclass(frozen=True)
@@ -350,6 +382,34 @@ class _Delay(Reply):
 def delay(seconds: float, reply: Reply) -> Reply:
     """Wait ``seconds`` before the first byte of ``reply``."""
     return _Delay(seconds, reply)
+
+
+@dataclass(frozen=True)
+class _Fragmented(Reply):
+    reply: _Stream
+    cuts: tuple[int, ...]
+
+    def serve(self, conn: _Conn) -> None:
+        recorder = _Recorder(conn.handler, conn.body, conn.server)
+        self.reply.serve(recorder)
+        raw = "".join(recorder.sent).encode()
+        conn.start_stream()
+        edges = sorted({0, len(raw), *(c for c in self.cuts if 0 < c < len(raw))})
+        for start, end in itertools.pairwise(edges):
+            if not conn.send_bytes(raw[start:end]):
+                return
+        if recorder.was_cut:
+            conn.cut()
+        else:
+            conn.end_stream()
+
+
+def fragmented(reply: Reply, cuts: Sequence[int]) -> Reply:
+    """``reply``'s SSE body re-split into HTTP chunks at the byte offsets ``cuts``: events,
+    lines and multi-byte characters split across reads, as a proxy or a slow network does."""
+    if not isinstance(reply, _Stream):
+        raise TypeError("fragmented() takes a text or tool-call reply")
+    return _Fragmented(reply, tuple(cuts))
 
 
 # --- the connection a reply writes to ------------------------------------------------
@@ -391,7 +451,13 @@ class _Conn:
 
     def send_event(self, data: str) -> bool:
         """Write one chunk of the chunked body; False when the client has gone."""
-        raw = data.encode()
+        if not self.send_bytes(data.encode()):
+            return False
+        self.sent.append(data)
+        return True
+
+    def send_bytes(self, raw: bytes) -> bool:
+        """Write raw bytes as one chunk of the chunked body; False when the client has gone."""
         try:
             self.handler.wfile.write(b"%x\r\n%s\r\n" % (len(raw), raw))
             self.handler.wfile.flush()
@@ -400,7 +466,6 @@ class _Conn:
             self.handler.close_connection = True
             self.closed = True
             return False
-        self.sent.append(data)
         return True
 
     def end_stream(self) -> None:
@@ -432,6 +497,26 @@ class _Conn:
     def _flush(self) -> None:
         with contextlib.suppress(OSError):
             self.handler.wfile.flush()
+
+
+@dataclass
+class _Recorder(_Conn):
+    """A connection that only records what a reply would send (for ``fragmented``)."""
+
+    was_cut: bool = False
+
+    def start_stream(self) -> None:
+        self.streaming = True
+
+    def send_event(self, data: str) -> bool:
+        self.sent.append(data)
+        return True
+
+    def end_stream(self) -> None:
+        pass
+
+    def cut(self) -> None:
+        self.was_cut = True
 
 
 # --- the server ----------------------------------------------------------------------

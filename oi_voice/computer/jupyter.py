@@ -164,6 +164,24 @@ def _oi_voice_setup():
         if sys.gettrace() is None:
             sys.settrace(find_cell)
 
+    # A cell that closes sys.stdout/sys.stderr (or leaves a closed file there) would silence
+    # every later cell of this kernel: each cell starts with the kernel's own streams again.
+    streams = {name: getattr(sys, name) for name in ("stdout", "stderr")}
+    pub_threads = {name: getattr(stream, "pub_thread", None) for name, stream in streams.items()}
+
+    def reopen_streams():
+        for name, stream in streams.items():
+            current = getattr(sys, name)
+            if current is stream and not getattr(stream, "closed", False):
+                continue
+            if current is not stream and not getattr(current, "closed", False):
+                continue  # redirected on purpose, and still usable
+            if getattr(stream, "pub_thread", False) is None:
+                stream.pub_thread = pub_threads[name]
+            setattr(sys, name, stream)
+
+    ip.events.register("pre_run_cell", lambda info: reopen_streams())
+
     def post_run_cell(result):
         if sys.gettrace() is find_cell:
             sys.settrace(None)
@@ -185,6 +203,43 @@ def _oi_voice_setup():
 _oi_voice_setup()
 del _oi_voice_setup
 """
+
+
+#: Environment variable with the kernel's memory cap: bytes, or a number with K/M/G; 0 or
+#: "off" for none. Default: half of this computer's memory.
+MEMORY_ENV = "OI_VOICE_KERNEL_MEMORY"
+
+# Sets the soft RLIMIT_DATA (heap and anonymous mappings, not shared libraries) of a fresh
+# kernel, so a runaway allocation ends as a MemoryError in the cell instead of filling the
+# machine; the hard limit is left alone, so code that really needs more may raise it.
+_LIMIT_CODE = """
+import resource as _r
+_soft, _hard = _r.getrlimit(_r.RLIMIT_DATA)
+_r.setrlimit(_r.RLIMIT_DATA, ({limit} if _hard == _r.RLIM_INFINITY else min({limit}, _hard), _hard))
+del _r, _soft, _hard
+"""
+
+
+def memory_limit(value: str | None = None) -> int | None:
+    """The kernel's memory cap in bytes (None: no cap), from ``value`` or ``$OI_VOICE_KERNEL_MEMORY``.
+
+    Raises ComputerError for a value that is not a size.
+    """
+    raw = (os.environ.get(MEMORY_ENV, "") if value is None else value).strip().lower()
+    if not raw:
+        try:
+            return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")) // 2
+        except (AttributeError, ValueError, OSError):
+            return None
+    if raw in ("0", "off", "none", "no"):
+        return None
+    scale = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}.get(raw.rstrip("b")[-1:], 1)
+    number = raw.rstrip("b").rstrip("kmgt") if scale != 1 else raw
+    try:
+        limit = int(float(number) * scale)
+    except ValueError:
+        raise ComputerError(f"{MEMORY_ENV}={raw!r} is not a size (try 4G or 512M)") from None
+    return limit if limit > 0 else None
 
 
 class _OneKernelSpec(KernelSpecManager):
@@ -222,10 +277,12 @@ class PythonKernel(SessionLanguage):
 
     spec = SPECS["python"]
 
-    def __init__(self, *, cwd: str | None = None, python: str | None = None) -> None:
+    def __init__(self, *, cwd: str | None = None, python: str | None = None, memory: int | None = None) -> None:
         """``cwd``: the kernel's working directory; ``python``: the interpreter to run
-        ``-m ipykernel_launcher`` with (default: this one)."""
+        ``-m ipykernel_launcher`` with (default: this one); ``memory``: the kernel's memory
+        cap in bytes, 0 for none (default: ``$OI_VOICE_KERNEL_MEMORY``, see ``memory_limit``)."""
         super().__init__()
+        self._memory = memory_limit() if memory is None else memory
         self.info = dataclasses.replace(self.info, version=platform.python_version())
         self._cwd = cwd
         self._python = python or sys.executable
@@ -254,7 +311,10 @@ class PythonKernel(SessionLanguage):
         )
         self._km = km
         env = dict(os.environ, MPLBACKEND=_INLINE_BACKEND)
-        cwd = self._cwd if self._cwd and os.path.isdir(self._cwd) else os.getcwd()
+        try:
+            cwd = self._cwd if self._cwd and os.path.isdir(self._cwd) else os.getcwd()
+        except FileNotFoundError:  # our own working directory was deleted
+            cwd = os.path.expanduser("~")
         # The kernel's own log and crash messages (not user output: that goes over iopub).
         self._log_fd = os.open(os.path.join(self._tmpdir, "kernel.log"), os.O_WRONLY | os.O_CREAT, 0o600)
         try:
@@ -274,7 +334,8 @@ class PythonKernel(SessionLanguage):
         kc.start_channels()
         self._kc = kc
         await kc.wait_for_ready(timeout=_READY_TIMEOUT)
-        msg_id = kc.execute(_SETUP_CODE, silent=True, store_history=False, allow_stdin=False)
+        setup = _SETUP_CODE + (_LIMIT_CODE.format(limit=self._memory) if self._memory else "")
+        msg_id = kc.execute(setup, silent=True, store_history=False, allow_stdin=False)
         while True:
             reply = await kc.get_shell_msg(timeout=_READY_TIMEOUT)
             if reply["parent_header"].get("msg_id") == msg_id:

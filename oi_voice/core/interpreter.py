@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import getpass
 import logging
 import os
@@ -95,6 +96,21 @@ MARKDOWN_INSTRUCTIONS = """\
 To run code, write it in a markdown code block tagged with its language, like ```python or ```shell. \
 Each block is run when the user approves it, and you will see its output in the next message. \
 Write one block at a time and wait for its output."""
+
+
+def working_dir() -> str:
+    """The process's working directory; if code deleted it, the home folder becomes it.
+
+    Run code may delete the folder oi_voice was started in (``rm -rf "$PWD"``); every later
+    ``os.getcwd()`` would fail, and with it each turn and each language restart.
+    """
+    try:
+        return os.getcwd()
+    except FileNotFoundError:
+        home = os.path.expanduser("~")
+        log.warning("the working directory was deleted; continuing in %s", home)
+        os.chdir(home)
+        return home
 
 
 class Display(Protocol):
@@ -413,8 +429,11 @@ class Interpreter:
                 return
             turn = Turn(config, self._messages, self._commit, self.computer.impl, self.gate)
             try:
-                async for chunk in turn.run():
-                    yield chunk
+                # aclosing: a consumer that leaves the stream closes the turn now, so what it
+                # was doing is committed before this returns, not whenever the GC gets to it.
+                async with contextlib.aclosing(turn.run()) as chunks:
+                    async for chunk in chunks:
+                        yield chunk
             finally:
                 self.gate.decline_all("the turn ended")
         finally:
@@ -486,7 +505,7 @@ class Interpreter:
             function_calling=functions, vision=llm.resolved_vision(),
             context_budget=max(window - max_tokens, 1000), language_tags=tags, enabled=enabled,
             max_steps=self.max_steps, max_output=self.max_output, auto_run=bool(self.auto_run),
-            safe_mode=self.safe_mode, output_dir=data_dir() / "outputs", cwd=os.getcwd(),
+            safe_mode=self.safe_mode, output_dir=data_dir() / "outputs", cwd=working_dir(),
         )
 
     def system_prompt(self, function_calling: bool | None = None) -> str:
@@ -502,7 +521,7 @@ class Interpreter:
         if not function_calling:
             parts.append(MARKDOWN_INSTRUCTIONS)
         parts.append(
-            f"[User Info]\nName: {getpass.getuser()}\nCWD: {os.getcwd()}\nOS: {platform.system()}\n"
+            f"[User Info]\nName: {getpass.getuser()}\nCWD: {working_dir()}\nOS: {platform.system()}\n"
             f"Languages you can run: {', '.join(self.computer.languages)}"
         )
         return "\n\n".join(parts)

@@ -288,7 +288,7 @@ class Turn:
         #: Code that ran fine this turn -> whether the model was already told not to repeat it.
         self._succeeded: dict[tuple[str, str], bool] = {}
 
-    async def run(self) -> AsyncIterator[Chunk]:
+    async def run(self) -> AsyncGenerator[Chunk, None]:
         """Run the turn; yields LMC chunks."""
         cfg = self.config
         for _step in range(cfg.max_steps):
@@ -297,21 +297,24 @@ class Turn:
             try:
                 async with contextlib.aclosing(self._stream(reply)) as chunks_in:
                     async for chunk in chunks_in:
-                        yield chunk
+                        # Committed before the chunk that ends it is seen: a consumer that has
+                        # seen a message end can rely on it being in messages and the journal.
                         committed = self._commit_new(reply, committed)
+                        yield chunk
                 chunks, problems = reply.finish()
+                committed = self._commit_new(reply, committed)
                 for chunk in chunks:
                     yield chunk
-                committed = self._commit_new(reply, committed)
             except LLMError as exc:
-                for chunk in reply.abort():
+                chunks = reply.abort()
+                self._commit_aborted(reply, committed)
+                for chunk in chunks:
                     yield chunk
-                self._commit_new(reply, committed)
                 yield lmc.error("llm", _describe_llm_error(exc, cfg.request))
                 return
             except BaseException:
                 reply.abort()
-                self._commit_new(reply, committed)
+                self._commit_aborted(reply, committed)
                 raise
             codes = [m for m in reply.messages if m["type"] == "code"]
             if problems:
@@ -322,7 +325,12 @@ class Turn:
                     self._commit(lmc.piece(COMPUTER, "console", f"Error: {problem}", format="output"))
                     yield lmc.piece(COMPUTER, "console", f"Error: {problem}", format="output")
             if not codes and not problems:
-                if not any(m["type"] == "message" for m in reply.messages):
+                if reply.finish_reason == "length":
+                    # Otherwise a reply cut at the limit looks like a finished one.
+                    limit = cfg.request.max_tokens
+                    yield lmc.error("loop", f"The reply reached the token limit (max_tokens={limit}) and was "
+                                    "cut off. Say 'continue' for more, or raise llm.max_tokens.")
+                elif not any(m["type"] == "message" for m in reply.messages):
                     yield lmc.error("loop", "The model returned an empty reply, so the turn stopped.")
                 return
             stop = False
@@ -332,8 +340,15 @@ class Turn:
                                            "complete.", format="output"))
                     continue
                 outcome: list[str] = []
-                async for chunk in self._handle_code(code, outcome):
-                    yield chunk
+                try:
+                    async for chunk in self._handle_code(code, outcome):
+                        yield chunk
+                except BaseException:
+                    # The turn was cancelled: later blocks still get their (not run) result.
+                    for _rest in codes[n + 1:]:
+                        self._commit(lmc.piece(COMPUTER, "console", lmc.NOT_RUN + " The turn was cancelled.",
+                                               format="output"))
+                    raise
                 status = outcome[0] if outcome else "error"
                 if status in ("declined", "failed"):
                     stop = n < len(codes) - 1
@@ -345,6 +360,15 @@ class Turn:
                     return
         yield lmc.error("loop", f"Stopped after {cfg.max_steps} steps without finishing (max_steps). "
                         "Say 'continue' to let it go on.")
+
+    def _commit_aborted(self, reply: ReplyAssembler, committed: int) -> None:
+        """Commit what a failed or cancelled reply completed; its code blocks never ran."""
+        self._commit_new(reply, committed)
+        for message in reply.messages:
+            if message["type"] == "code":
+                # Each code message needs its result for the history to stay well formed.
+                self._commit(lmc.piece(COMPUTER, "console", lmc.NOT_RUN + " The reply was cut off.",
+                                       format="output"))
 
     def _commit_new(self, reply: ReplyAssembler, committed: int) -> int:
         for message in reply.messages[committed:]:
@@ -403,9 +427,9 @@ class Turn:
         automatic = (cfg.auto_run and not (cfg.safe_mode != "off" and risk.level == "high")) or (
             self._gate.always and risk.level != "high")
         future = None if automatic else self._gate.open(request)
-        # The request is open before the chunk is seen, so a consumer can answer at once.
-        yield lmc.piece(COMPUTER, "confirmation", request.to_content(), format="execution")
         try:
+            # The request is open before the chunk is seen, so a consumer can answer at once.
+            yield lmc.piece(COMPUTER, "confirmation", request.to_content(), format="execution")
             decision = Decision.run(source="auto") if future is None else await future
         except BaseException:
             self._commit(lmc.piece(COMPUTER, "console", lmc.NOT_RUN + " The turn was cancelled.",
@@ -434,8 +458,8 @@ class Turn:
         images: list[Message] = []
         finished: RunFinished | None = None
         warned = False
-        yield lmc.flag(COMPUTER, "console", start=True)
         try:
+            yield lmc.flag(COMPUTER, "console", start=True)
             event: RunEvent
             async for event in self._computer.run(language, code):
                 if isinstance(event, Output):
