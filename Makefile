@@ -33,6 +33,12 @@ test: setup lint
 bench: setup
 	$(BIN)/python tests/bench/run.py
 
+## package: build the Linux installer dist/oi-voice_VERSION_ARCH.deb (PyInstaller bundle under /opt/oi-voice; see packaging/)
+.PHONY: package
+package: setup
+	@$(BIN)/python -c "import PyInstaller" 2>/dev/null || $(BIN)/pip install -q -e ".[$(EXTRAS),package]"
+	$(BIN)/python packaging/build_deb.py --out dist $(DEB_FLAGS)
+
 lint: setup
 	$(BIN)/ruff check oi_voice tests
 	$(BIN)/mypy

@@ -1,7 +1,7 @@
 """Python in a Jupyter kernel (ipykernel), driven with jupyter_client over ipc sockets.
 
-One kernel per session, started with ``sys.executable -m ipykernel_launcher`` (so a
-frozen app can provide the same entry point) and with matplotlib's inline backend
+One kernel per session, started with ``sys.executable -m ipykernel_launcher`` (in the
+frozen app of packaging/: ``sys.executable --oi-kernel``) and with matplotlib's inline backend
 selected through ``MPLBACKEND`` (running ``%matplotlib inline`` costs a second or more).
 Connection file and sockets live in a private temporary directory, removed on close.
 
@@ -296,8 +296,13 @@ class PythonKernel(SessionLanguage):
 
     async def _start(self) -> None:
         self._tmpdir = private_dir("oi-voice-kernel-")
+        if getattr(sys, "frozen", False) and self._python == sys.executable:
+            # The frozen app (packaging/) is its own kernel: its entry point takes --oi-kernel.
+            launcher = [self._python, "--oi-kernel"]
+        else:
+            launcher = [self._python, "-m", "ipykernel_launcher"]
         spec = KernelSpec(
-            argv=[self._python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            argv=[*launcher, "-f", "{connection_file}"],
             display_name="Python (oi-voice)",
             language="python",
             interrupt_mode="signal",
