@@ -25,9 +25,11 @@ from PySide6.QtWidgets import QApplication, QDialog
 
 from oi_voice.app_settings import (
     AppSettings,
+    default_store,
     key_store_description,
     load_app_settings,
     model_configured,
+    read_profile_settings,
     save_app_settings,
 )
 from oi_voice.errors import OIVoiceError
@@ -88,13 +90,16 @@ class DesktopApp(QObject):
 
     #: The device and voice lists for the settings dialog, gathered off the Qt thread.
     _choices_ready = Signal(object)
+    #: The stored API key (or None), read off the Qt thread: the OS keyring can be slow.
+    _key_loaded = Signal(object)
 
     def __init__(self, args: argparse.Namespace, qapp: QApplication) -> None:
         super().__init__()
         self.args = args
         self.qapp = qapp
         self.profile = "local" if args.local else "fast" if args.fast else (args.profile or APP_PROFILE)
-        self.settings = load_app_settings(self.profile)
+        # The YAML only: the key store (the OS keyring) is asked after the first paint.
+        self.settings = read_profile_settings(self.profile)
         self.bridge = Bridge(self)
         from oi_voice.profiles import list_profiles
 
@@ -119,6 +124,7 @@ class DesktopApp(QObject):
         self.window.local_model_requested.connect(self.use_local_model)
         self.bridge.state_changed.connect(self._state_changed)
         self._choices_ready.connect(self._show_settings)
+        self._key_loaded.connect(self._start_or_welcome)
         self._started = False
 
     # -- start-up ------------------------------------------------------------------------
@@ -139,6 +145,20 @@ class DesktopApp(QObject):
             if problem:
                 log.info("%s", problem)
                 self.window.statusBar().showMessage(problem, 15_000)
+        profile = self.settings.profile
+
+        def read_key() -> None:
+            try:
+                self._key_loaded.emit(default_store().get(profile))
+            except (OIVoiceError, OSError) as exc:
+                log.warning("the stored API key could not be read: %s", exc)
+                self._key_loaded.emit(None)
+
+        threading.Thread(target=read_key, name="oi-voice-key", daemon=True).start()
+
+    def _start_or_welcome(self, key: str | None) -> None:
+        if key:
+            self.settings = replace(self.settings, api_key=key)
         if self._needs_first_run():
             self.window.show_first_run()
         else:
@@ -188,7 +208,6 @@ class DesktopApp(QObject):
         dialog = SettingsDialog(self.settings, profiles=list_profiles(), input_devices=choices["inputs"],
                                 output_devices=choices["outputs"], voices=choices["voices"],
                                 key_store=str(choices["key_store"]), parent=self.window)
-        dialog.setObjectName("settings")
         dialog.finished.connect(lambda code: self._settings_done(dialog, code))
         dialog.open()
 
