@@ -9,6 +9,7 @@ Picking another profile shows that profile's saved settings (read from its YAML 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TypeVar
 
 from PySide6.QtCore import QUrl, Signal
@@ -253,7 +254,10 @@ class SettingsDialog(QDialog):
 
     def browse_stt_model(self) -> None:
         """Pick a folder holding a faster-whisper (CTranslate2) model."""
-        folder = QFileDialog.getExistingDirectory(self, "Speech model folder", self.stt_model.currentText(),
+        current = Path(self.stt_model.currentText().strip()).expanduser()
+        # A size name such as "tiny.en" is no folder: starting there would offer it as the answer.
+        start = str(current) if current.is_absolute() and current.is_dir() else str(Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Speech model folder", start,
                                                   QFileDialog.Option.DontUseNativeDialog
                                                   | QFileDialog.Option.ShowDirsOnly)
         if folder:
