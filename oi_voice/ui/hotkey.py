@@ -17,6 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QApplication
 
 log = logging.getLogger("oi_voice.ui")
 
@@ -95,7 +96,7 @@ class PushToTalkKeys(QObject):
         """Catch the push-to-talk key before any widget does."""
         kind = event.type()
         if kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and isinstance(event, QKeyEvent) \
-                and event.key() == self.key:
+                and event.key() == self.key and not self._modal_open():
             if event.isAutoRepeat():
                 return True
             if kind == QEvent.Type.KeyPress:
@@ -104,6 +105,11 @@ class PushToTalkKeys(QObject):
                 self.held.up()
             return True
         return False
+
+
+    def _modal_open(self) -> bool:
+        # A modal dialog (settings: its key field must be able to take this very key) owns the keyboard.
+        return QApplication.activeModalWidget() is not None and not self.held.is_down
 
 
 class GlobalHotkey(QObject):
@@ -161,5 +167,6 @@ class GlobalHotkey(QObject):
         """Stop listening."""
         if self._listener is not None:
             self._listener.stop()
+            self._listener.join(2.0)  # its X connection must close before the display may go
             self._listener = None
 

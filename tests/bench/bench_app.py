@@ -50,8 +50,9 @@ def _rss_tree_mb(pid: int) -> float:
         try:
             with open(f"/proc/{current}/status") as f:
                 total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
-            with open(f"/proc/{current}/task/{current}/children") as f:
-                todo += [int(c) for c in f.read().split()]
+            # Children are listed per thread: the kernel is started from the engine's thread.
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
         except (OSError, StopIteration, ValueError):
             continue
     return total / 1024

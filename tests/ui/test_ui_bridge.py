@@ -284,3 +284,53 @@ def test_without_a_microphone_push_to_talk_says_so_and_typing_works(make_app: Ca
     app.type("hello")
     finished = app.wait_for(ev.TurnFinished)
     assert finished.reply == "Typed chat works."
+
+
+class GatedSource:
+    """A microphone that hears silence until ``gate`` is set, then the given speech."""
+
+    def __init__(self, speech: Path) -> None:
+        import numpy as np
+
+        self.speech = speech
+        self.gate = threading.Event()
+        self._silence = WavSource(np.zeros(16000 * 600, dtype=np.float32), tail=0.0)
+        self._inner: WavSource | None = None
+        self.name = "gated test microphone"
+
+    def start(self) -> None:
+        self._silence.start()
+
+    def read(self, timeout: float) -> object:
+        if self.gate.is_set():
+            if self._inner is None:
+                self._inner = WavSource(self.speech, tail=600.0)
+                self._inner.start()
+            return self._inner.read(timeout)
+        return self._silence.read(timeout)
+
+    def stop(self) -> None:
+        self._silence.stop()
+        if self._inner is not None:
+            self._inner.stop()
+
+
+def test_a_click_on_the_mic_turns_hands_free_on_and_off(make_app: Callable[..., App], llm_server: ScriptedLLM,
+                                                        utterance: Utterances) -> None:
+    source = GatedSource(utterance("what is the weather like"))
+    llm_server.add(text("I cannot look outside."))
+    app = make_app(source=source)
+    app.bridge.voice_event.connect(
+        lambda e: source.gate.set() if isinstance(e, ev.ListeningStarted) and e.mode == "hands-free" else None)
+    with app.qtbot.waitSignal(app.bridge.hands_free_changed, timeout=5000) as on:
+        app.qtbot.mouseClick(app.window.mic, Qt.MouseButton.LeftButton)
+    assert on.args == [True] and app.bridge.hands_free
+    assert app.window.mic.text().startswith("Listening")
+    started = app.wait_for(ev.TurnStarted)
+    assert "weather" in started.text.lower()
+    finished = app.wait_for(ev.TurnFinished)
+    assert finished.reply == "I cannot look outside."
+    with app.qtbot.waitSignal(app.bridge.hands_free_changed, timeout=5000) as off:
+        app.qtbot.mouseClick(app.window.mic, Qt.MouseButton.LeftButton)
+    assert off.args == [False] and not app.bridge.hands_free
+    assert app.window.mic.text() == "Hold to talk"

@@ -141,3 +141,38 @@ def test_speak_approve_see_and_hear(display: str, pulse: Pulse, llm_server: Scri
         (ARTIFACTS / "e2e-app-output.txt").write_text(output + "\n--- log ---\n" + log.text()) \
             if ARTIFACTS.exists() else None
     assert os.path.exists(ARTIFACTS / "e2e-2-approval.png")
+
+
+def test_global_hotkey_hears_a_held_key_once_under_x(display: str, qtbot: object,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytestqt.qtbot import QtBot
+
+    from oi_voice.ui.hotkey import GlobalHotkey
+
+    assert isinstance(qtbot, QtBot)
+    monkeypatch.setenv("DISPLAY", display)
+    hotkey = GlobalHotkey("F9")
+    presses: list[str] = []
+    hotkey.pressed.connect(lambda: presses.append("down"))
+    hotkey.released.connect(lambda: presses.append("up"))
+    assert hotkey.start() is None
+    env = {**os.environ, "DISPLAY": display}
+    try:
+        with qtbot.waitSignal(hotkey.pressed, timeout=10_000):
+            xdotool(env, "keydown", "F9")
+        # The user holds the key past the X server's auto-repeat delay (660 ms): the
+        # repeats it sends must not become presses. This is the stimulus, not a wait.
+        subprocess.run(["xdotool", "sleep", "1"], env=env, check=True)
+        with qtbot.waitSignal(hotkey.released, timeout=10_000):
+            xdotool(env, "keyup", "F9")
+    finally:
+        hotkey.stop()
+    assert presses == ["down", "up"]
+
+
+def test_without_a_display_the_global_hotkey_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    from oi_voice.ui.hotkey import GlobalHotkey
+
+    monkeypatch.delenv("DISPLAY", raising=False)
+    problem = GlobalHotkey("F9").start()
+    assert problem is not None and "no X display" in problem and "F9" in problem

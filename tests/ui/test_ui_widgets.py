@@ -235,3 +235,41 @@ def test_errors_show_until_the_next_turn() -> None:
     assert tracker.feed(ev.NothingHeard("silence")) is AppState.IDLE
     assert tracker.feed(ev.VoiceError("no microphone")) is AppState.ERROR
     assert tracker.feed(ev.TurnStarted("y")) is AppState.THINKING and tracker.error == ""
+
+
+# --- push-to-talk keys -------------------------------------------------------------------------
+
+
+def test_a_held_key_with_x_style_repeats_is_one_press_and_one_release(qtbot: QtBot, qapp: object) -> None:
+    from PySide6.QtWidgets import QApplication, QDialog, QLineEdit
+
+    from oi_voice.ui.hotkey import PushToTalkKeys
+
+    assert isinstance(qapp, QApplication)
+    keys = PushToTalkKeys("F9")
+    qapp.installEventFilter(keys)
+    seen: list[str] = []
+    keys.pressed.connect(lambda: seen.append("down"))
+    keys.released.connect(lambda: seen.append("up"))
+    field = QLineEdit()
+    qtbot.addWidget(field)
+    field.show()
+    try:
+        qtbot.keyPress(field, Qt.Key.Key_F9)
+        for _ in range(5):  # what an X server sends while the key stays down
+            qtbot.keyRelease(field, Qt.Key.Key_F9)
+            qtbot.keyPress(field, Qt.Key.Key_F9)
+        assert seen == ["down"]
+        with qtbot.waitSignal(keys.released, timeout=2000):
+            qtbot.keyRelease(field, Qt.Key.Key_F9)
+        assert seen == ["down", "up"]
+        # A modal dialog (the settings' key field) gets the key instead.
+        dialog = QDialog()
+        qtbot.addWidget(dialog)
+        dialog.setModal(True)
+        dialog.show()
+        qtbot.waitUntil(lambda: QApplication.activeModalWidget() is dialog, timeout=2000)
+        qtbot.keyClick(dialog, Qt.Key.Key_F9)
+        assert seen == ["down", "up"]
+    finally:
+        qapp.removeEventFilter(keys)
