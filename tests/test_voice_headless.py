@@ -100,13 +100,14 @@ def test_no_microphone_is_a_clear_error(env: dict[str, str], tmp_path: Path) -> 
     assert "Traceback" not in done.stderr
 
 
-def test_list_devices_and_the_missing_app(pulse: Pulse, env: dict[str, str], tmp_path: Path) -> None:
+def test_list_devices_and_the_app_with_no_display(pulse: Pulse, env: dict[str, str], tmp_path: Path) -> None:
     listed = run(["--list-devices"], env, tmp_path, timeout=60)
     assert listed.returncode == 0 and " pulse (ALSA)" in listed.stdout, listed.stdout + listed.stderr
-    app = run([], env, tmp_path, timeout=60)
+    no_display = {k: v for k, v in env.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    app = run([], no_display, tmp_path, timeout=60)
     assert app.returncode == 2
-    assert app.stderr.strip() == ("oi-voice: the desktop app is not built yet; use --headless or the terminal "
-                                  "chat `oi`")
+    assert app.stderr.strip() == ("oi-voice: no display (DISPLAY and WAYLAND_DISPLAY are unset): use `oi` for the "
+                                  "terminal chat or `oi-voice --headless`")
     # The window-less modes never import Qt.
     probe = subprocess.run(
         [sys.executable, "-c", "import sys\nfrom oi_voice.ui.main import main\nmain(['--list-devices'])\n"

@@ -49,16 +49,10 @@ APP_PROFILE = "voice"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """``oi-voice``'s parser: the headless runner's flags plus the app's own."""
+    """``oi-voice``'s parser (shared with the headless runner, so ``--help`` needs no Qt)."""
     from oi_voice.voice.headless import build_parser as voice_parser
 
-    parser = voice_parser()
-    app = parser.add_argument_group("desktop app")
-    app.add_argument("--log-file", metavar="PATH", help="write the app's log (INFO and up) to PATH")
-    app.add_argument("--no-tray", action="store_true", help="no tray icon: the window carries everything")
-    app.add_argument("--no-global-hotkey", action="store_true",
-                     help="push-to-talk only while the window has focus")
-    return parser
+    return voice_parser()
 
 
 def process_age() -> float | None:

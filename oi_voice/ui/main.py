@@ -8,7 +8,6 @@ with no display and no Qt. Everything else starts the desktop app, ``oi_voice.ui
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 
 #: Arguments that never need the desktop app.
@@ -24,16 +23,14 @@ def main(argv: list[str] | None = None) -> int:
 
         return headless_main(args)
     try:
-        found = importlib.util.find_spec("oi_voice.ui.app") is not None
-    except (ImportError, ValueError):
-        found = False
-    if not found:
-        print("oi-voice: the desktop app is not built yet; use --headless or the terminal chat `oi`",
+        app = importlib.import_module("oi_voice.ui.app")
+    except ImportError as exc:
+        # The ui extra (PySide6) is optional: say what to install instead of a traceback.
+        print(f"oi-voice: the desktop app cannot start ({exc}); install it with "
+              "`pip install 'oi-voice[ui]'`, or use `oi-voice --headless` or the terminal chat `oi`",
               file=sys.stderr)
         return EXIT_USAGE
-    app = importlib.import_module("oi_voice.ui.app")
     return int(app.main(args) or 0)
-
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -71,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="with --input mic: how long to wait for speech (default 30)")
     voice.add_argument("--no-voice-confirm", dest="confirm_by_voice", action="store_false", default=None,
                        help="do not ask for spoken yes/no before running code (use the keyboard)")
+    app = parser.add_argument_group("desktop app (without --headless)")
+    app.add_argument("--log-file", metavar="PATH", help="write the app's log (INFO and up) to PATH")
+    app.add_argument("--no-tray", action="store_true", help="no tray icon: the window carries everything")
+    app.add_argument("--no-global-hotkey", action="store_true",
+                     help="push-to-talk only while the window has focus")
     model = parser.add_argument_group("model and profile (as in `oi`)")
     for flag in _model_flags():
         kwargs: dict[str, Any] = {"dest": flag.dest, "help": flag.help, "default": None}
