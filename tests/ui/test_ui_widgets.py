@@ -273,3 +273,21 @@ def test_a_held_key_with_x_style_repeats_is_one_press_and_one_release(qtbot: QtB
         assert seen == ["down", "up"]
     finally:
         qapp.removeEventFilter(keys)
+
+
+def test_every_state_has_its_own_tray_icon_and_words(qtbot: QtBot) -> None:
+    from PySide6.QtGui import QAction
+
+    from oi_voice.ui.tray import Tray, state_icon
+
+    images = set()
+    for state in AppState:
+        icon = state_icon(state)
+        assert not icon.isNull(), state
+        images.add(icon.pixmap(32, 32).toImage().bits().tobytes())
+    assert len(images) == len(AppState)  # no two states look the same
+    quit_action = QAction("Quit")
+    tray = Tray([quit_action, None])
+    tray.show_state(AppState.ERROR, "the model server refused the connection")
+    assert tray.toolTip() == "oi-voice: Error\nthe model server refused the connection"
+    assert [a.text() for a in tray.menu.actions() if not a.isSeparator()] == ["Quit"]
