@@ -150,7 +150,6 @@ class OutputBlock(_Block):
         self.view.setObjectName("output")
         self.view.setReadOnly(True)
         self.view.setFont(_monospace())
-        self.view.setMaximumHeight(260)
         self.layout_.addWidget(self.view)
         self.show_all = QPushButton("Show all")
         self.show_all.setObjectName("show-all")
@@ -196,6 +195,13 @@ class OutputBlock(_Block):
         cursor = self.view.textCursor()
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertText(text)
+        self._fit()
+
+    def _fit(self) -> None:
+        # As tall as the text, up to a screenful; the pane scrolls beyond that.
+        most = 30 if self.revealed else 14
+        lines = max(1, min(self.view.document().blockCount(), most))
+        self.view.setFixedHeight(self.view.fontMetrics().lineSpacing() * lines + 12)
 
     def reveal(self) -> None:
         """Show everything kept ("Show all")."""
@@ -204,7 +210,7 @@ class OutputBlock(_Block):
         if self.received > self._kept:
             text += f"\n… {self.received - self._kept:,} more characters were not kept"
         self.view.setPlainText(text)
-        self.view.setMaximumHeight(16_777_215)
+        self._fit()
         self.show_all.hide()
 
     def _expand(self, on: bool) -> None:
