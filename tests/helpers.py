@@ -1,10 +1,13 @@
-"""Small helpers shared by the tests: reading run events and waiting on other processes."""
+"""Small helpers shared by the tests: reading run events, waiting on other processes,
+and pointing an Interpreter at a scripted model server."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
+from oi_voice import Interpreter
 from oi_voice.computer import Output, RunEvent, RunFinished
 
 
@@ -38,3 +41,24 @@ def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
             return False
         time.sleep(0.02)
     return True
+
+
+def point_at(interp: Interpreter, server_url: str, **settings: Any) -> Interpreter:
+    """Reset ``interp`` to a fresh conversation with default settings, talking to ``server_url``.
+
+    ``settings`` are Interpreter setting paths with dots as double underscores
+    (``llm__transport="openai"``, ``auto_run=True``).
+    """
+    interp.reset()
+    defaults: dict[str, Any] = {
+        "llm.model": "scripted-model", "llm.api_base": server_url, "llm.api_key": "sk-test",
+        "llm.supports_functions": True, "llm.transport": "auto", "llm.context_window": None,
+        "llm.max_tokens": None, "llm.max_retries": 3, "auto_run": False, "max_steps": 20,
+        "max_output": 2800, "custom_instructions": "",
+    }
+    defaults.update({k.replace("__", "."): v for k, v in settings.items()})
+    for path, value in defaults.items():
+        interp.set(path, value)
+    interp.approver = None
+    interp.gate.always = False
+    return interp

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import point_at
 from scripted_llm import ScriptedLLM, combine, cut, endless, raw_tool_call, refuse, status, text, tool_call
 
 from oi_voice import Interpreter
@@ -17,22 +18,7 @@ from oi_voice.core.history import list_conversations, load
 def interp(shared: Interpreter, llm_server: ScriptedLLM, tmp_path: Path,
            monkeypatch: pytest.MonkeyPatch) -> Interpreter:
     monkeypatch.setenv("OI_VOICE_DATA_DIR", str(tmp_path / "data"))
-    shared.reset()
-    shared.llm.model = "scripted-model"
-    shared.llm.api_base = llm_server.url
-    shared.llm.api_key = "sk-test"
-    shared.llm.supports_functions = True
-    shared.llm.transport = "auto"
-    shared.llm.context_window = None
-    shared.llm.max_tokens = None
-    shared.llm.max_retries = 3
-    shared.auto_run = False
-    shared.approver = None
-    shared.max_steps = 20
-    shared.max_output = 2800
-    shared.custom_instructions = ""
-    shared.gate.always = False
-    return shared
+    return point_at(shared, llm_server.url)
 
 
 def stream(interp: Interpreter, message: str, answer: Decision | None = None) -> list[dict]:

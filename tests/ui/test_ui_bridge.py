@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from helpers import point_at
 from PySide6.QtCore import Qt, QTimer
 from pytestqt.qtbot import QtBot
 from scripted_llm import ScriptedLLM, text, tool_call
@@ -49,14 +50,7 @@ def engine(interp: Interpreter, llm_server: ScriptedLLM, tmp_path: Path,
            monkeypatch: pytest.MonkeyPatch) -> Interpreter:
     """The module's interpreter, on a fresh conversation pointed at this test's model server."""
     monkeypatch.setenv("OI_VOICE_DATA_DIR", str(tmp_path / "data"))
-    interp.reset()
-    interp.llm.model = "scripted-model"
-    interp.llm.api_base = llm_server.url
-    interp.llm.api_key = "sk-test"
-    interp.llm.supports_functions = True
-    interp.auto_run = False
-    interp.gate.always = False
-    return interp
+    return point_at(interp, llm_server.url)
 
 
 class App:
