@@ -10,6 +10,7 @@ so the receiver always runs on the GUI thread.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -165,8 +166,21 @@ class GlobalHotkey(QObject):
 
     def stop(self) -> None:
         """Stop listening."""
-        if self._listener is not None:
-            self._listener.stop()
-            self._listener.join(2.0)  # its X connection must close before the display may go
-            self._listener = None
+        listener, self._listener = self._listener, None
+        if listener is None:
+            return
+        listener.stop()
+        listener.join(0.5)
+        if listener.is_alive():
+            # pynput 1.8 on X queues its stop request, unflushed, on the connection its own
+            # thread is blocked reading: once a key was seen, that thread may never wake.
+            # The same request on its second, idle connection ends it.
+            display, context = getattr(listener, "_display_stop", None), getattr(listener, "_context", None)
+            if display is not None and context is not None:
+                with contextlib.suppress(Exception):  # whatever Xlib raises, stopping must go on
+                    display.record_disable_context(context)
+                    display.flush()
+            listener.join(2.0)
+        if listener.is_alive():
+            log.warning("the global hotkey's listener did not stop")
 

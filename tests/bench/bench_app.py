@@ -19,6 +19,7 @@ printed, never asserted. Open Interpreter has no desktop app: its column stays e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -58,20 +59,6 @@ def _rss_tree_mb(pid: int) -> float:
     return total / 1024
 
 
-def _start_display() -> tuple[str, subprocess.Popen[bytes], Path]:
-    folder = Path(tempfile.mkdtemp(prefix="oi-voice-bench-xvfb-"))
-    number = folder / "display"
-    with number.open("w") as out:
-        server = subprocess.Popen(["Xvfb", "-displayfd", str(out.fileno()), "-screen", "0", "1280x800x24",
-                                   "-nolisten", "tcp"], pass_fds=(out.fileno(),), stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while not number.read_text().strip():  # Xvfb writes its number when it accepts clients
-        if time.monotonic() > deadline:
-            raise RuntimeError("Xvfb did not start")
-        time.sleep(0.05)
-    return ":" + number.read_text().strip(), server, folder
-
-
 def _wait_logged(path: Path, needle: str, app: subprocess.Popen[bytes], timeout: float) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -87,10 +74,12 @@ def _wait_logged(path: Path, needle: str, app: subprocess.Popen[bytes], timeout:
 def measure(reps: int) -> dict[str, Any]:
     """Start the app ``reps`` times; the figures of each start."""
     import voice_env
+    import x_env
     from scripted_llm import ScriptedLLM
 
     running, pulse_server, drain = voice_env._start_pulse()
-    display, xvfb, xvfb_dir = _start_display()
+    screen = contextlib.ExitStack()
+    display = screen.enter_context(x_env.xvfb())
     app_bin = str(Path(sys.executable).with_name("oi-voice"))
     results: dict[str, Any] = {"visible": [], "visible_logged": [], "ready": [], "rss_mb": [], "rss_app_mb": []}
     try:
@@ -127,9 +116,7 @@ def measure(reps: int) -> dict[str, Any]:
                         app.kill()
                         app.wait(10)
     finally:
-        xvfb.terminate()
-        xvfb.wait(10)
-        shutil.rmtree(xvfb_dir, ignore_errors=True)
+        screen.close()
         for proc in (drain, pulse_server):
             proc.terminate()
             proc.wait(10)

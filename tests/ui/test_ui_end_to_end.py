@@ -11,59 +11,29 @@ X windows (``xdotool search --sync``) and on processes, with timeouts.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
+import threading
 from pathlib import Path
 
 import pytest
 from helpers import wait_until
 from scripted_llm import ScriptedLLM, text, tool_call
 from voice_env import Pulse, Utterances, pulse, stt, utterance, words
+from x_env import display, screenshot, xdotool
 
 from oi_voice.voice.stt import SpeechToText
 
-__all__ = ["pulse", "stt", "utterance"]  # fixtures used by name
+__all__ = ["display", "pulse", "stt", "utterance"]  # fixtures used by name
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-TOOLS = ("Xvfb", "xdotool", "import")
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def display() -> Iterator[str]:
-    """A private Xvfb display (``:N``)."""
-    if missing := [t for t in TOOLS if shutil.which(t) is None]:
-        pytest.skip(f"missing for the end-to-end test: {', '.join(missing)}")
-    folder = Path(tempfile.mkdtemp(prefix="oi-voice-xvfb-"))
-    number = folder / "display"
-    with number.open("w") as out:
-        server = subprocess.Popen(["Xvfb", "-displayfd", str(out.fileno()), "-screen", "0", "1280x800x24",
-                                   "-nolisten", "tcp"], pass_fds=(out.fileno(),), stderr=subprocess.DEVNULL)
-    try:
-        assert wait_until(lambda: number.read_text().strip() != "", timeout=30), "Xvfb did not start"
-        yield ":" + number.read_text().strip()
-    finally:
-        server.terminate()
-        server.wait(10)
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def xdotool(env: dict[str, str], *args: str, timeout: float = 60) -> str:
-    done = subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True, timeout=timeout)
-    assert done.returncode == 0, f"xdotool {' '.join(args)}: {done.stderr}"
-    return done.stdout.strip()
-
-
-def screenshot(env: dict[str, str], name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    subprocess.run(["import", "-window", "root", str(path)], env=env, check=True, capture_output=True, timeout=60)
-    return path
+def shot(env: dict[str, str], name: str) -> Path:
+    return screenshot(env, ARTIFACTS / f"{name}.png")
 
 
 class AppLog:
@@ -99,7 +69,7 @@ def test_speak_approve_see_and_hear(display: str, pulse: Pulse, llm_server: Scri
         log.wait_for("window visible", app)
         window = xdotool(env, "search", "--sync", "--name", "^oi-voice$").splitlines()[0]
         log.wait_for("ready", app)
-        screenshot(env, "e2e-1-ready")
+        shot(env, "e2e-1-ready")
         xdotool(env, "windowfocus", "--sync", window)
         recording = pulse.record_speaker()
         xdotool(env, "keydown", "F9")
@@ -108,11 +78,11 @@ def test_speak_approve_see_and_hear(display: str, pulse: Pulse, llm_server: Scri
         xdotool(env, "keyup", "F9")
         log.wait_for("approval dialog shown", app)
         dialog = xdotool(env, "search", "--sync", "--name", "run this code").splitlines()[0]
-        screenshot(env, "e2e-2-approval")
+        shot(env, "e2e-2-approval")
         xdotool(env, "windowfocus", "--sync", dialog)
         xdotool(env, "key", "Return")
         logged = log.wait_for("turn finished", app, timeout=180)
-        screenshot(env, "e2e-3-answered")
+        shot(env, "e2e-3-answered")
         audio = recording.stop()
         recording = None
         said = words(stt.transcribe(audio).text)
@@ -155,6 +125,7 @@ def test_global_hotkey_hears_a_held_key_once_under_x(display: str, qtbot: object
     presses: list[str] = []
     hotkey.pressed.connect(lambda: presses.append("down"))
     hotkey.released.connect(lambda: presses.append("up"))
+    threads = threading.active_count()
     assert hotkey.start() is None
     env = {**os.environ, "DISPLAY": display}
     try:
@@ -168,6 +139,7 @@ def test_global_hotkey_hears_a_held_key_once_under_x(display: str, qtbot: object
     finally:
         hotkey.stop()
     assert presses == ["down", "up"]
+    assert threading.active_count() == threads  # the listener's thread ended with stop()
 
 
 def test_without_a_display_the_global_hotkey_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
