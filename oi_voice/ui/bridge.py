@@ -171,6 +171,17 @@ class Bridge(QObject):
         session.interrupt("stopped by the user")
         session.interpreter.gate.decline_all("the user pressed Stop")
 
+    def new_conversation(self) -> bool:
+        """Forget the conversation (the kernel keeps its state); False while a turn runs."""
+        session = self._need_session()
+        if session is None:
+            return False
+        if session.busy:
+            self.notice.emit("A turn is still running: stop it first.")
+            return False
+        session.interpreter.reset()
+        return True
+
     def answer(self, id_: str, decision: Decision) -> bool:
         """Answer approval request ``id_``; False when it was no longer open."""
         interpreter = self.interpreter

@@ -132,6 +132,7 @@ class MainWindow(QMainWindow):
         self.show_action = self._action("Show window", self.bring_to_front, name="show")
         self.talk_action = self._action(f"Push to talk ({push_to_talk})", self._toggle_talk, name="talk")
         self.stop_action = self._action("Stop", self.bridge.stop, name="stop", shortcut="Ctrl+.")
+        self.new_action = self._action("New conversation", self.new_conversation, name="new", shortcut="Ctrl+N")
         self.mute_action = self._action("Mute voice", self.bridge.set_muted, name="mute", checkable=True)
         self.auto_run_action = self._action("Auto-run", self._auto_run, name="auto-run", checkable=True)
         self.settings_action = self._action("Settings…", self.settings_requested.emit, name="settings",
@@ -157,7 +158,7 @@ class MainWindow(QMainWindow):
 
     def menu_actions(self) -> list[QAction | None]:
         """The actions of the tray menu (None: a separator)."""
-        return [self.show_action, self.talk_action, self.stop_action, None, self.mute_action,
+        return [self.show_action, self.talk_action, self.stop_action, self.new_action, None, self.mute_action,
                 self.auto_run_action, *self.profile_actions, None, self.settings_action, self.quit_action]
 
     def _build_body(self) -> None:
@@ -258,6 +259,12 @@ class MainWindow(QMainWindow):
         """Send the text box's message."""
         if self.bridge.send_text(text):
             self.input.clear()
+
+    def new_conversation(self) -> None:
+        """Start over: the model forgets the conversation and the window clears."""
+        if self.bridge.new_conversation():
+            self.chat.clear()
+            self.latency_label.clear()
 
     def _mic_clicked(self) -> None:
         self.bridge.cancel_recording()

@@ -328,3 +328,18 @@ def test_a_click_on_the_mic_turns_hands_free_on_and_off(make_app: Callable[..., 
         app.qtbot.mouseClick(app.window.mic, Qt.MouseButton.LeftButton)
     assert off.args == [False] and not app.bridge.hands_free
     assert app.window.mic.text() == "Hold to talk"
+
+
+def test_new_conversation_forgets_and_clears(make_app: Callable[..., App], llm_server: ScriptedLLM) -> None:
+    llm_server.add(text("First answer."), text("Fresh start."))
+    app = make_app()
+    app.type("remember the number 7")
+    app.wait_for(ev.TurnFinished)
+    assert app.window.chat.blocks and app.session.interpreter.messages
+    app.window.new_action.trigger()
+    assert app.window.chat.blocks == [] and app.session.interpreter.messages == []
+    app.events.clear()
+    app.type("what number?")
+    app.wait_for(ev.TurnFinished)
+    sent = [m["content"] for m in llm_server.requests[1]["messages"] if m["role"] == "user"]
+    assert sent == ["what number?"]
