@@ -119,7 +119,6 @@ class DesktopApp(QObject):
         self.bridge.state_changed.connect(self._state_changed)
         self._choices_ready.connect(self._show_settings)
         self._key_loaded.connect(self._start_or_welcome)
-        self._started = False
 
     # -- start-up ------------------------------------------------------------------------
 
@@ -164,7 +163,7 @@ class DesktopApp(QObject):
 
     def start_session(self) -> None:
         """Build the engine and the voice session in the background (again, after a change)."""
-        self._started = True
+        self.window.set_starting()
         old = self.bridge.session
         self.bridge.session = None
         args, settings = self.args, self.settings

@@ -212,6 +212,7 @@ class MainWindow(QMainWindow):
         self.latency_label = QLabel("")
         self.latency_label.setObjectName("latency")
         self.statusBar().addWidget(self.state_label)
+        self.set_starting()
         self.statusBar().addPermanentWidget(self.latency_label)
         self.statusBar().addPermanentWidget(self.level)
 
@@ -235,14 +236,25 @@ class MainWindow(QMainWindow):
 
     # -- start-up ------------------------------------------------------------------------
 
+    def set_starting(self, text: str = "Starting…") -> None:
+        """The engine is (re)starting: show it, and hold the buttons that need it."""
+        for widget in (self.send_button, self.mic):
+            widget.setEnabled(False)
+        self.state_label.setText(text)
+        self.banner.setText(text)
+        self.banner.show()
+
     def show_first_run(self) -> None:
         """No model is configured: offer the local model."""
         self.banner.setText("Welcome to oi-voice.")
+        self.state_label.setText("No model set up yet")
         self.first_run.show()
 
     def _ready(self) -> None:
         self.first_run.hide()
         self.banner.hide()
+        for widget in (self.send_button, self.mic):
+            widget.setEnabled(True)
         self.show_state(self.bridge.state)
         log.info("ready")
 
