@@ -8,8 +8,8 @@ distributions) and packs it with fast zstd. Then, on this machine:
 - the installed ``oi-voice --headless`` answers a spoken request against the scripted model
   server: the transcript is right, the Python code ran in the bundle's own kernel (frozen
   interpreter, matplotlib), a shell run sees the system's libraries, and a reply was spoken;
-- the installed desktop app opens its window under Xvfb (a screenshot is kept in
-  ``test-artifacts/``) and quits on Ctrl+Q;
+- the installed desktop app opens its window under Xvfb, runs a typed request (its code in
+  the bundle's kernel) and quits on Ctrl+Q; screenshots are kept in ``test-artifacts/``;
 - ``dpkg -r`` leaves nothing of the package under /opt or /usr, and no process of it runs.
 
 Needs root, dpkg and the PyInstaller of the ``package`` extra. Figures (sizes, times) are
@@ -242,19 +242,39 @@ def xdotool(env: dict[str, str], *args: str, timeout: float = 60) -> str:
     return done.stdout.strip()
 
 
-def test_installed_gui_opens_its_window(installed: list[str], user_env: dict[str, str], tmp_path: Path,
-                                        display: str, pulse: Pulse, llm_server: ScriptedLLM) -> None:
+def screenshot(env: dict[str, str], name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / f"{name}.png"
+    subprocess.run(["import", "-window", "root", str(shot)], env=env, check=True, capture_output=True, timeout=60)
+    figure("screenshot", str(shot))
+    return shot
+
+
+def test_installed_gui_opens_its_window_and_runs_a_typed_turn(
+        installed: list[str], user_env: dict[str, str], tmp_path: Path, display: str, pulse: Pulse,
+        llm_server: ScriptedLLM) -> None:
+    llm_server.add(tool_call("python", "import sys\nprint(6 * 7, getattr(sys, 'frozen', False))"),
+                   text("The answer is 42."))
     env = {**user_env, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "PULSE_SERVER": pulse.env["PULSE_SERVER"],
            "XDG_RUNTIME_DIR": pulse.env["XDG_RUNTIME_DIR"]}
     log = tmp_path / "app.log"
     started = time.monotonic()
-    app = subprocess.Popen(["oi-voice", "-m", "scripted-model", "-ab", llm_server.url, "-ak", "sk-test",
-                            "--log-file", str(log)], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+    app = subprocess.Popen(["oi-voice", "-m", "scripted-model", "-ab", llm_server.url, "-ak", "sk-test", "-lsf",
+                            "-y", "--log-file", str(log)], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT)
+
+    def log_text() -> str:
+        return log.read_text(errors="replace") if log.exists() else ""
+
+    def wait_logged(needle: str, timeout: float = 120) -> None:
+        seen = wait_until(lambda: app.poll() is not None or needle in log_text(), timeout=timeout)
+        assert app.poll() is None, f"the app exited ({app.returncode}):\n{log_text()[-3000:]}"
+        assert seen, f"{needle!r} not logged within {timeout} s:\n{log_text()[-3000:]}"
+
     try:
         try:
-            found = subprocess.run(["xdotool", "search", "--sync", "--name", "^oi-voice$"], env=env,
-                                   capture_output=True, text=True, timeout=120)
+            found = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--name", "^oi-voice$"],
+                                   env=env, capture_output=True, text=True, timeout=120)
         except subprocess.TimeoutExpired:
             found = None
         if found is None or found.returncode != 0:
@@ -263,20 +283,21 @@ def test_installed_gui_opens_its_window(installed: list[str], user_env: dict[str
             pytest.fail(f"no window named oi-voice within 120 s; the app said:\n{output[-3000:]}")
         figure("installed GUI start -> window visible", f"{time.monotonic() - started:.2f} s")
         window = found.stdout.split()[0]
-
-        def logged(needle: str) -> bool:
-            return app.poll() is not None or (log.exists() and needle in log.read_text(errors="replace"))
-
-        ready = wait_until(lambda: logged("ready"), timeout=120)
-        assert app.poll() is None, f"the app exited ({app.returncode})"
-        if ready:
-            figure("installed GUI start -> ready", f"{time.monotonic() - started:.2f} s")
-        ARTIFACTS.mkdir(exist_ok=True)
-        shot = ARTIFACTS / "packaging-installed-gui.png"
-        subprocess.run(["import", "-window", "root", str(shot)], env=env, check=True, capture_output=True,
-                       timeout=60)
-        figure("screenshot", str(shot))
-        assert ready, log.read_text(errors="replace")[-3000:] if log.exists() else "no log"
+        wait_logged(" INFO ready")
+        figure("installed GUI start -> ready", f"{time.monotonic() - started:.2f} s")
+        screenshot(env, "packaging-installed-gui")
+        # Type a request into the message box (the bottom of the window) as a user does.
+        geometry = dict(line.split("=", 1) for line in xdotool(env, "getwindowgeometry", "--shell", window).split())
+        xdotool(env, "windowfocus", "--sync", window)
+        xdotool(env, "mousemove", "--window", window, str(int(geometry["WIDTH"]) // 3),
+                str(int(geometry["HEIGHT"]) - 85), "click", "1")
+        xdotool(env, "type", "--delay", "10", "what is six times seven")
+        xdotool(env, "key", "Return")
+        wait_logged("turn finished")
+        screenshot(env, "packaging-installed-gui-turn")
+        logged = log_text()
+        assert "output: 42 True" in logged, logged[-3000:]  # in the bundle's own kernel
+        assert "reply: The answer is 42." in logged
         xdotool(env, "windowfocus", "--sync", window)
         xdotool(env, "key", "ctrl+q")
         assert app.wait(60) == 0
