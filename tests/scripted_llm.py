@@ -679,6 +679,11 @@ class ScriptedLLM:
             self._queue.extend(replies)
         return self
 
+    def clear(self) -> None:
+        """Forget the replies still queued."""
+        with self._lock:
+            self._queue.clear()
+
     @property
     def pending(self) -> int:
         """Replies still queued."""

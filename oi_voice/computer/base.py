@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
+from oi_voice._unicode import scrub
+
 
 @dataclass(frozen=True, slots=True)
 class Output:
@@ -18,6 +20,9 @@ class Output:
 
     text: str
     stream: Literal["stdout", "stderr"] = "stdout"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", scrub(self.text))
 
 
 @dataclass(frozen=True, slots=True)

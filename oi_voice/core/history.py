@@ -1,10 +1,11 @@
 """The conversation journal: one JSON-lines file per conversation, append-only.
 
-Each message is appended and fsync'd as soon as it is complete, by a writer thread
-(disk waits never run on the engine loop). A killed process loses at most the
-message in flight; a torn last line is skipped when the file is read back.
-Edits that rewrite history (``%undo``, assigning ``messages``) replace the file
-atomically.
+Each message is written to the file as soon as it is complete, before the engine goes
+on (a ``write`` to the page cache: microseconds, and a killed process can no longer lose
+it); a writer thread then fsyncs it, so disk waits never run on the engine loop and a
+power cut loses at most the last moments. A line torn by a kill mid-write is skipped when
+the file is read back, and cut off before the next message is appended. Edits that
+rewrite history (``%undo``, assigning ``messages``) replace the file atomically.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import concurrent.futures
 import json
 import os
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +53,8 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="oi-voice-journal")
+        self._lock = threading.Lock()
+        self._fd = -1
 
     @classmethod
     def create(cls, folder: Path | None = None) -> Journal:
@@ -65,37 +69,101 @@ class Journal:
         return self.path.stem
 
     def append(self, message: Message) -> concurrent.futures.Future[None]:
-        """Queue ``message`` to be appended and fsync'd."""
-        line = json.dumps(message, ensure_ascii=False, default=str) + "\n"
-        return self._writer.submit(self._write, line, "a")
+        """Append ``message`` now; the returned future is done once it is fsync'd."""
+        data = (_line(message) + "\n").encode("utf-8")
+        with self._lock:
+            fd = self._open()
+            _write_all(fd, data)
+            # The writer thread syncs its own descriptor: rewrite() may close ours meanwhile.
+            dup = os.dup(fd)
+        return self._writer.submit(_sync_and_close, dup)
 
     def rewrite(self, messages: list[Message]) -> concurrent.futures.Future[None]:
-        """Queue replacing the whole file with ``messages`` (atomic)."""
-        text = "".join(json.dumps(m, ensure_ascii=False, default=str) + "\n" for m in messages)
-        return self._writer.submit(self._write, text, "w")
-
-    def flush(self, timeout: float = 10.0) -> None:
-        """Wait until everything queued is on disk."""
-        self._writer.submit(lambda: None).result(timeout)
-
-    def _write(self, text: str, mode: str) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if mode == "w":
+        """Replace the whole file with ``messages`` (atomic; done when this returns)."""
+        text = "".join(_line(m) + "\n" for m in messages)
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_suffix(".tmp")
             with open(tmp, "w", encoding="utf-8") as f:
                 f.write(text)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, self.path)
-            return
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
+            self._close_fd()
+        done: concurrent.futures.Future[None] = concurrent.futures.Future()
+        done.set_result(None)
+        return done
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Wait until everything appended is on disk."""
+        self._writer.submit(lambda: None).result(timeout)
+
+    def _open(self) -> int:
+        """The append descriptor (called with the lock held); the first open cuts a torn tail."""
+        if self._fd < 0:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                _cut_torn_tail(fd)
+            except OSError:
+                os.close(fd)
+                raise
+            self._fd = fd
+        return self._fd
+
+    def _close_fd(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
     def close(self) -> None:
-        """Finish pending writes and stop the writer thread."""
+        """Finish pending syncs and stop the writer thread."""
         self._writer.shutdown(wait=True)
+        with self._lock:
+            self._close_fd()
+
+
+def _line(message: Message) -> str:
+    """One message as a JSON line that is valid UTF-8."""
+    line = json.dumps(message, ensure_ascii=False, default=str)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        # Lone surrogates (undecodable bytes in file names and terminal input, as Python
+        # decodes them) have no UTF-8 form; escaped, they read back exactly.
+        line = json.dumps(message, ensure_ascii=True, default=str)
+    return line
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _sync_and_close(fd: int) -> None:
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _cut_torn_tail(fd: int) -> None:
+    """Truncate a file after its last newline: a line torn by a kill mid-write would
+    otherwise swallow the next message appended after it."""
+    size = os.fstat(fd).st_size
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return
+    end = size
+    while end > 0:
+        start = max(0, end - 65536)
+        block = os.pread(fd, end - start, start)
+        newline = block.rfind(b"\n")
+        if newline >= 0:
+            os.ftruncate(fd, start + newline + 1)
+            return
+        end = start
+    os.ftruncate(fd, 0)
 
 
 def load(path: Path) -> list[Message]:

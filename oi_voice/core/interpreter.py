@@ -324,6 +324,10 @@ class Interpreter:
         self._require_idle()
         self._messages = load(Path(path))
         self._journal = Journal(Path(path))
+        if self._messages and self._messages[-1].get("type") == "code":
+            # The process stopped (a kill, a crash) before this code had its result.
+            self._commit(lmc.piece(lmc.COMPUTER, "console", lmc.NOT_RUN + " oi_voice stopped before it ran "
+                                   "or finished.", format="output"))
 
     def _commit(self, message: Message) -> None:
         self._messages.append(message)

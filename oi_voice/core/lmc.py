@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from oi_voice._unicode import scrub
+
 Chunk = dict[str, Any]
 Message = dict[str, Any]
 
@@ -67,7 +69,7 @@ def user_messages(message: str | Message | list[Message]) -> list[Message]:
     Raises ValueError with a specific reason for unusable input.
     """
     if isinstance(message, str):
-        return [piece(USER, "message", message)]
+        return [piece(USER, "message", scrub(message))]
     if isinstance(message, dict):
         return user_messages([message])
     if isinstance(message, list):
@@ -75,7 +77,10 @@ def user_messages(message: str | Message | list[Message]) -> list[Message]:
         for item in message:
             if not isinstance(item, dict) or "role" not in item or "type" not in item:
                 raise ValueError(f"each message needs 'role' and 'type', got {item!r:.80}")
-            out.append(dict(item))
+            item = dict(item)
+            if isinstance(item.get("content"), str):
+                item["content"] = scrub(item["content"])
+            out.append(item)
         return out
     raise ValueError(f"chat() takes a string, a message dict or a list of them, not {type(message).__name__}")
 

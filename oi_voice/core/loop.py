@@ -32,11 +32,11 @@ from oi_voice.core.codeblocks import (
     ToolCallError,
     parse_tool_arguments,
 )
-from oi_voice.core.context import trim
+from oi_voice.core.context import count_tokens, trim
 from oi_voice.core.lmc import ASSISTANT, COMPUTER, Chunk, Message
 from oi_voice.core.output import OutputCollector
 from oi_voice.core.risk import describe, rate
-from oi_voice.errors import LLMError
+from oi_voice.errors import LLMBadRequestError, LLMError
 from oi_voice.llm import ChatRequest, Finish, TextDelta, ToolCallDelta, client_for
 
 Commit = Callable[[Message], None]
@@ -379,9 +379,17 @@ class Turn:
         cfg = self.config
         history = lmc.to_openai(self._messages, system=cfg.system, function_calling=cfg.function_calling,
                                 vision=cfg.vision)
+        messages = trim(history, cfg.context_budget)
+        size = count_tokens(messages)
+        if size > cfg.context_budget:
+            # Even the latest turn alone does not fit: servers refuse it, or (Ollama) silently
+            # drop its beginning. Say so instead of sending it.
+            raise LLMBadRequestError(
+                f"the conversation's latest turn is too long for the model's context: about {size} tokens, "
+                f"and {cfg.context_budget} fit (llm.context_window minus llm.max_tokens). Shorten the message, "
+                "or raise llm.context_window if the model takes more.")
         request = dataclasses.replace(
-            cfg.request, messages=trim(history, cfg.context_budget),
-            tools=[execute_tool(cfg.enabled)] if cfg.function_calling else None)
+            cfg.request, messages=messages, tools=[execute_tool(cfg.enabled)] if cfg.function_calling else None)
         client = client_for(request, cfg.transport)
         async with contextlib.aclosing(client.stream(request)) as deltas:  # type: ignore[type-var]
             async for delta in deltas:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from oi_voice._unicode import scrub
 from oi_voice.errors import LLMStreamError
 from oi_voice.llm.base import Delta, Finish, TextDelta, ToolCallDelta
 from oi_voice.llm.mapping import STREAM_CUT, error_from_payload
@@ -42,7 +43,7 @@ class ChunkReader:
             delta = choice.get("delta") or {}
             content = delta.get("content")
             if content:
-                out.append(TextDelta(content))
+                out.append(TextDelta(scrub(str(content))))
             for position, call in enumerate(delta.get("tool_calls") or ()):
                 fn = call.get("function") or {}
                 # Some servers (older Ollama) omit the index when each call comes whole.
@@ -50,7 +51,7 @@ class ChunkReader:
                     index=int(call.get("index", position)),
                     id=call.get("id") or None,
                     name=fn.get("name") or None,
-                    arguments=fn.get("arguments") or "",
+                    arguments=scrub(str(fn.get("arguments") or "")),
                 )
                 if frag.id or frag.name or frag.arguments:
                     out.append(frag)
