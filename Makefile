@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-EXTRAS ?= test,server,local,voice,ui
+EXTRAS ?= test,server,local,voice,ui,package
 APT_PACKAGES := espeak-ng libespeak-ng1 sox libportaudio2 pulseaudio pulseaudio-utils \
   libasound2-plugins alsa-utils xvfb xauth xdotool x11-utils imagemagick libegl1 libgl1 \
   libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 fonts-dejavu-core libxcb-cursor0 \
