@@ -77,6 +77,8 @@ def user_messages(message: str | Message | list[Message]) -> list[Message]:
         for item in message:
             if not isinstance(item, dict) or "role" not in item or "type" not in item:
                 raise ValueError(f"each message needs 'role' and 'type', got {item!r:.80}")
+            if item["role"] not in (USER, ASSISTANT, COMPUTER):
+                raise ValueError(f"a message's role is 'user', 'assistant' or 'computer', not {item['role']!r:.40}")
             item = dict(item)
             if isinstance(item.get("content"), str):
                 item["content"] = scrub(item["content"])
@@ -189,6 +191,9 @@ def to_openai(
                     out.append({"role": "user", "content": f"Code output:\n{text}"})
                     if images:
                         out.append(_images_to_openai(images))
+            continue
+        if role != COMPUTER:
+            i += 1  # an unknown role (a hand-made history): skipped, never looped on
             continue
         # Computer messages with no code before them (a restored or hand-made history).
         groups, i = _split_results(messages, i)
