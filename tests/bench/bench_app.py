@@ -149,18 +149,13 @@ def report(results: dict[str, Any]) -> str:
 
 def rows(ctx: Any) -> list[Any]:
     """Rows for tests/bench/run.py (oi_voice only: Open Interpreter has no desktop app)."""
-    from harness import OI, OI_VOICE, Row, log
+    from harness import OI, OI_VOICE, Row, log, run_bench_script
 
     product = ctx.product(OI_VOICE)
     if product is None or shutil.which("Xvfb") is None or shutil.which("xdotool") is None:
         return []
     log("app: window visible, ready, idle RSS")
-    done = subprocess.run([product.python, str(Path(__file__)), "--json", "--reps", str(ctx.reps)],
-                          env={**product.env, "PYTHONPATH": str(ROOT)}, cwd=ROOT, capture_output=True,
-                          text=True, timeout=1200)
-    if done.returncode != 0:
-        raise RuntimeError(f"bench_app failed: {done.stderr[-800:]}")
-    results = json.loads(done.stdout.strip().splitlines()[-1])
+    results = run_bench_script(product, Path(__file__), ctx.reps)
     ctx.record("app", results)
     none = {OI: "no desktop app"}
     return [

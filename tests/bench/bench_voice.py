@@ -297,18 +297,13 @@ def report(results: dict[str, Any]) -> str:
 
 def rows(ctx: Any) -> list[Any]:
     """Rows for tests/bench/run.py (oi_voice only: Open Interpreter has no voice mode)."""
-    from harness import OI, OI_VOICE, Row, log
+    from harness import OI, OI_VOICE, Row, log, run_bench_script
 
     product = ctx.product(OI_VOICE)
     if product is None:
         return []
     log("voice: transcription, first audio, barge-in, RSS")
-    done = subprocess.run([product.python, str(Path(__file__)), "--json", "--reps", str(ctx.reps)],
-                          env={**product.env, "PYTHONPATH": str(ROOT)}, cwd=ROOT, capture_output=True,
-                          text=True, timeout=1200)
-    if done.returncode != 0:
-        raise RuntimeError(f"bench_voice failed: {done.stderr[-800:]}")
-    results = json.loads(done.stdout.strip().splitlines()[-1])
+    results = run_bench_script(product, Path(__file__), ctx.reps)
     ctx.record("voice", results)
     none = {OI: "no voice mode"}
     out = []

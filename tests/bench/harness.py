@@ -150,6 +150,20 @@ def ensure_oi() -> str | None:
     return None
 
 
+def run_bench_script(product: Product, script: Path, reps: int, timeout: float = 1200) -> dict[str, Any]:
+    """Run a bench script (``--json --reps N``) with ``product``'s Python; its JSON results.
+
+    Benches that need their own sound server or display measure in a process of their own.
+    """
+    done = subprocess.run([product.python, str(script), "--json", "--reps", str(reps)],
+                          env={**product.env, "PYTHONPATH": str(ROOT)}, cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise RuntimeError(f"{script.stem} failed: {done.stderr[-800:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 class WorkerError(RuntimeError):
     """A worker process failed or gave no result."""
 
