@@ -112,9 +112,22 @@ def _partial_code(arguments: str) -> str | None:
             if i + 6 > len(arguments):
                 break
             try:
-                out.append(chr(int(arguments[i + 2 : i + 6], 16)))
+                unit = int(arguments[i + 2 : i + 6], 16)
             except ValueError:
                 break
+            if 0xD800 <= unit < 0xDC00:
+                # A surrogate pair: wait for its second half, as json.loads joins them.
+                if i + 12 > len(arguments):
+                    break
+                try:
+                    low = int(arguments[i + 8 : i + 12], 16) if arguments[i + 6 : i + 8] == "\\u" else -1
+                except ValueError:
+                    low = -1
+                if 0xDC00 <= low < 0xE000:
+                    out.append(chr(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)))
+                    i += 12
+                    continue
+            out.append(chr(unit))
             i += 6
         else:
             out.append(_ESCAPES.get(esc, esc))
@@ -129,6 +142,8 @@ class _ToolCall:
     arguments: str = ""
     language: str | None = None
     streamed: str = ""
+    #: Its block was shown and closed while streaming (a later call started its own).
+    shown: bool = False
 
 
 class ReplyAssembler:
@@ -142,6 +157,8 @@ class ReplyAssembler:
         self._text: list[str] = []
         self._code: list[str] = []
         self._calls: dict[int, _ToolCall] = {}
+        #: The tool call whose code block is open, if the open block is a tool call's.
+        self._open_call: int | None = None
         self.messages: list[Message] = []
         self.finish_reason: str | None = None
         #: A code block written as text is complete: the rest of the reply is not wanted.
@@ -224,7 +241,11 @@ class ReplyAssembler:
             match = _LANG_KEY.search(call.arguments)
             if match:
                 call.language = self._tags.get(match.group(1).lower(), match.group(1).lower())
+                # The previous call's block ends on screen; it becomes a message at finish(),
+                # once its arguments are known to be whole.
+                out += self._end_shown_block()
                 out += self._code_start(call.language)
+                self._open_call = delta.index
         if call.language is not None:
             prefix = _partial_code(call.arguments) or ""
             if prefix.startswith(call.streamed) and len(prefix) > len(call.streamed):
@@ -232,35 +253,50 @@ class ReplyAssembler:
                 call.streamed = prefix
         return out
 
+    def _end_shown_block(self) -> list[Chunk]:
+        """End the open tool-call block on screen without making it a message."""
+        if self._open != "code" or self._open_call is None:
+            return []
+        self._calls[self._open_call].shown = True
+        self._open, self._open_call, self._code = None, None, []
+        return [lmc.flag(ASSISTANT, "code", end=True, format=self._code_format)]
+
     def finish(self) -> tuple[list[Chunk], list[str]]:
-        """Chunks that complete the reply, and problems with tool calls to tell the model."""
+        """Chunks that complete the reply, and problems with tool calls to tell the model.
+
+        Each call becomes one code message, shown exactly as recorded: the block streamed
+        for it is completed when its arguments agree with what was shown, else shown again.
+        """
         out = [] if self.done else self._parsed(self._parser.close())
         problems: list[str] = []
+        reshown = False  # once a block is shown again, later ones follow it, keeping the order
         for index in sorted(self._calls):
             call = self._calls[index]
+            owns_open = self._open == "code" and self._open_call == index and not reshown
             try:
                 language, code = parse_tool_arguments(call.name, call.arguments, self._tags)
             except ToolCallError as exc:
-                if self._open == "code":
-                    self._open = None  # the partial code never becomes a message
-                    self._code = []
+                if owns_open:
+                    self._open, self._open_call, self._code = None, None, []  # never a message
                     out.append(lmc.flag(ASSISTANT, "code", end=True, format=self._code_format))
                 problems.append(str(exc))
                 continue
-            if self._open == "code" and call.language == language and code.startswith(call.streamed):
+            if owns_open and call.language == language and code.startswith(call.streamed):
                 rest = code[len(call.streamed):]
                 if rest:
                     out += self._code_chunk(rest)
                 self._code = [code]
+                self._open_call = None
                 out += self._close()
+            elif call.shown and not reshown and call.language == language and code == call.streamed:
+                self.messages.append(lmc.piece(ASSISTANT, "code", code, format=language))
             else:
-                if self._open == "code":
-                    self._open = None
-                    self._code = []
-                    out.append(lmc.flag(ASSISTANT, "code", end=True, format=self._code_format))
+                reshown = True
+                out += self._end_shown_block()
                 out += [*self._code_start(language), *self._code_chunk(code)]
                 self._code = [code]
                 out += self._close()
+        out += self._end_shown_block()
         out += self._close()
         return out, problems
 
@@ -268,7 +304,7 @@ class ReplyAssembler:
         """Close what is open after the stream failed: text so far is kept, partial code dropped."""
         out = self._parsed(self._parser.close()) if not self._calls else []
         if self._open == "code":
-            self._open = None
+            self._open, self._open_call = None, None
             self._code = []
             out.append(lmc.flag(ASSISTANT, "code", end=True, format=self._code_format))
         return out + self._close()

@@ -28,7 +28,17 @@ class ChunkReader:
         self.done = False
 
     def feed(self, chunk: Mapping[str, Any]) -> list[Delta]:
-        """The deltas in one chunk (often none: role-only, finish and usage chunks)."""
+        """The deltas in one chunk (often none: role-only, finish and usage chunks).
+
+        Raises ``LLMStreamError`` for a chunk that is not shaped like one.
+        """
+        try:
+            return self._feed(chunk)
+        except (AttributeError, TypeError, ValueError, KeyError) as exc:
+            place = f" at {self.where}" if self.where else ""
+            raise LLMStreamError(f"the model server{place} sent a malformed chunk ({exc}): {chunk!r:.200}") from None
+
+    def _feed(self, chunk: Mapping[str, Any]) -> list[Delta]:
         if chunk.get("error"):
             raise error_from_payload(chunk["error"], where=self.where)
         usage = chunk.get("usage")

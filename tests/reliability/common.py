@@ -22,8 +22,8 @@ ROLES_TYPES = {
 def problems(messages: list[Message]) -> list[str]:
     """What is wrong with a conversation, per the LMC contract (empty when it is whole).
 
-    Every message is complete (no flags, known role and type, text content), and every
-    code message is followed by exactly one console message (then images, if any).
+    Every message is complete (no flags, known role and type, text content), and the code
+    blocks of each reply are followed by exactly one console message each (and images).
     """
     found: list[str] = []
     for i, m in enumerate(messages):
@@ -38,16 +38,24 @@ def problems(messages: list[Message]) -> list[str]:
             json.dumps(m)
         except (TypeError, ValueError):
             found.append(f"{where}: not JSON-serialisable")
-        if m.get("type") == "code":
-            nxt = messages[i + 1] if i + 1 < len(messages) else None
-            if nxt is None or nxt.get("type") != "console":
-                found.append(f"{where}: code without its console result")
-        if m.get("type") == "console":
-            j = i - 1
-            while j >= 0 and messages[j].get("role") == "computer" and messages[j].get("type") == "image":
-                j -= 1
-            if j < 0 or messages[j].get("type") != "code":
-                found.append(f"{where}: console result without its code")
+    # Code blocks of one reply come together, then their results in the same order.
+    i = 0
+    while i < len(messages):
+        if messages[i].get("role") != "assistant":
+            if messages[i].get("type") == "console":
+                found.append(f"message {i}: console result without its code")
+            i += 1
+            continue
+        codes = 0
+        while i < len(messages) and messages[i].get("role") == "assistant":
+            codes += messages[i].get("type") == "code"
+            i += 1
+        consoles = 0
+        while i < len(messages) and messages[i].get("role") == "computer":
+            consoles += messages[i].get("type") == "console"
+            i += 1
+        if consoles != codes:
+            found.append(f"before message {i}: {codes} code block(s) with {consoles} result(s)")
     return found
 
 

@@ -19,6 +19,7 @@ import pytest
 from scripted_llm import (
     Reply,
     ScriptedLLM,
+    combine,
     cut,
     endless,
     malformed,
@@ -175,3 +176,17 @@ def test_model_fault(interp: Interpreter, llm_server: ScriptedLLM, ledger: Ledge
     finally:
         ledger.record("model server", fault.name, survived=survived,
                       lost=lost(before, journal(interp)))
+
+
+@pytest.mark.fault("model server", "two tool calls in one reply (parallel calls)")
+def test_two_tool_calls_in_one_reply_run_once_each(interp: Interpreter, llm_server: ScriptedLLM) -> None:
+    # Found by test_fuzz: the first call was recorded twice, so it ran twice and the second never did.
+    llm_server.add(combine(tool_call("python", "print('one')"), tool_call("python", "print('two')")),
+                   text("Both ran."))
+    chunks = chunks_of(interp, "run both")
+    codes = [m["content"] for m in interp.messages if m["type"] == "code"]
+    assert codes == ["print('one')", "print('two')"]
+    assert [m["content"] for m in interp.messages if m["type"] == "console"] == ["one\n", "two\n"]
+    shown = [c["content"] for c in chunks if c["type"] == "code" and "content" in c]
+    assert "".join(shown) == "print('one')print('two')"
+    assert problems(interp.messages) == [] and journal(interp) == interp.messages
