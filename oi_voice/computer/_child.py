@@ -15,6 +15,7 @@ import asyncio
 import codecs
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -226,14 +227,59 @@ def private_dir(prefix: str) -> str:
 
     Runs write and rename small state files many times: on a disk file system each
     rewrite may be flushed (ext4 does so on truncate and rename-over), on tmpfs it is free.
+    The directory records its owner; directories of owners that are gone (a kill -9, a
+    crash: nothing removed them) are removed here.
     """
+    path = None
     for base in (os.environ.get("XDG_RUNTIME_DIR"), "/dev/shm"):
         if base and os.path.isdir(base) and os.access(base, os.W_OK | os.X_OK):
             try:
-                return tempfile.mkdtemp(prefix=prefix, dir=base)
+                path = tempfile.mkdtemp(prefix=prefix, dir=base)
             except OSError:
                 continue
-    return tempfile.mkdtemp(prefix=prefix)
+            break
+    if path is None:
+        path = tempfile.mkdtemp(prefix=prefix)
+    _claim(path)
+    _sweep(os.path.dirname(path), prefix, keep=path)
+    return path
+
+
+_OWNER = ".oi-voice-owner"
+
+
+def _process_start(pid: int) -> str | None:
+    """The start time of process ``pid`` (tells a reused pid apart); None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return None
+    # fields[0] is the state (field 3 of stat), fields[19] the start time (field 22).
+    return fields[19].decode() if fields[0] not in (b"Z", b"X") else None
+
+
+def _claim(path: str) -> None:
+    with contextlib.suppress(OSError), open(os.path.join(path, _OWNER), "w") as f:
+        f.write(f"{os.getpid()} {_process_start(os.getpid())}")
+
+
+def _sweep(base: str, prefix: str, keep: str) -> None:
+    """Remove ``prefix*`` directories in ``base`` whose owner process is gone."""
+    if not os.path.isdir("/proc/self"):
+        return  # no way to tell who is alive
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(base):
+            if not entry.name.startswith(prefix) or entry.path == keep:
+                continue
+            try:
+                with open(os.path.join(entry.path, _OWNER)) as f:
+                    pid, _, started = f.read().partition(" ")
+                alive = _process_start(int(pid)) == started
+            except (OSError, ValueError):
+                continue  # not ours to judge (no owner file, or not readable)
+            if not alive:
+                shutil.rmtree(entry.path, ignore_errors=True)
 
 
 def signal_group(pgid: int, signum: int) -> None:

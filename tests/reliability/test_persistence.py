@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -145,3 +146,27 @@ def test_a_torn_last_line_never_swallows_the_next_message(tmp_path: Path) -> Non
     resumed.append(second)
     resumed.close()
     assert load(path) == [first, second]
+
+
+@pytest.mark.fault("persistence", "kernel and shell folders left by a kill -9")
+def test_folders_of_a_killed_process_are_removed_by_the_next_one() -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom oi_voice.computer._child import private_dir\n"
+         "print(private_dir('oi-voice-kernel-'), private_dir('oi-voice-shell-'), flush=True)\ntime.sleep(300)"],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert child.stdout is not None
+    left = [Path(p) for p in child.stdout.readline().split()]
+    child.kill()  # SIGKILL: nothing cleans up
+    child.wait(10)
+    assert all(p.is_dir() for p in left)
+    from oi_voice.computer._child import private_dir
+
+    mine = [Path(private_dir("oi-voice-kernel-")), Path(private_dir("oi-voice-shell-"))]
+    try:
+        assert not any(p.exists() for p in left), left
+        again = Path(private_dir("oi-voice-kernel-"))
+        assert mine[0].is_dir()  # a live owner's folder is never touched
+        shutil.rmtree(again)
+    finally:
+        for p in mine:
+            shutil.rmtree(p, ignore_errors=True)
