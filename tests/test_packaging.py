@@ -33,11 +33,12 @@ import pytest
 from helpers import wait_until
 from scripted_llm import ScriptedLLM, text, tool_call
 from voice_env import Pulse, Utterances, pulse, stt, utterance, words
+from x_env import display, screenshot, xdotool
 
 from oi_voice.voice.audio import load_audio_file
 from oi_voice.voice.stt import SpeechToText
 
-__all__ = ["pulse", "stt", "utterance"]  # fixtures used by name
+__all__ = ["display", "pulse", "stt", "utterance"]  # fixtures used by name
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -217,37 +218,10 @@ def test_installed_app_reaches_hosted_providers_through_its_litellm(
     assert "openai" in llm_server.headers[0].get("user-agent", "").lower(), dict(llm_server.headers[0])
 
 
-@pytest.fixture
-def display() -> Iterator[str]:
-    """A private Xvfb display (``:N``)."""
-    if missing := [t for t in ("Xvfb", "xdotool", "import") if shutil.which(t) is None]:
-        pytest.skip(f"missing for the GUI test: {', '.join(missing)}")
-    folder = Path(tempfile.mkdtemp(prefix="oi-voice-xvfb-"))
-    number = folder / "display"
-    with number.open("w") as out:
-        server = subprocess.Popen(["Xvfb", "-displayfd", str(out.fileno()), "-screen", "0", "1280x800x24",
-                                   "-nolisten", "tcp"], pass_fds=(out.fileno(),), stderr=subprocess.DEVNULL)
-    try:
-        assert wait_until(lambda: number.read_text().strip() != "", timeout=30), "Xvfb did not start"
-        yield ":" + number.read_text().strip()
-    finally:
-        server.terminate()
-        server.wait(10)
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def xdotool(env: dict[str, str], *args: str, timeout: float = 60) -> str:
-    done = subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True, timeout=timeout)
-    assert done.returncode == 0, f"xdotool {' '.join(args)}: {done.stderr}"
-    return done.stdout.strip()
-
-
-def screenshot(env: dict[str, str], name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / f"{name}.png"
-    subprocess.run(["import", "-window", "root", str(shot)], env=env, check=True, capture_output=True, timeout=60)
-    figure("screenshot", str(shot))
-    return shot
+def shot(env: dict[str, str], name: str) -> Path:
+    path = screenshot(env, ARTIFACTS / f"{name}.png")
+    figure("screenshot", str(path))
+    return path
 
 
 def test_installed_gui_opens_its_window_and_runs_a_typed_turn(
@@ -285,7 +259,7 @@ def test_installed_gui_opens_its_window_and_runs_a_typed_turn(
         window = found.stdout.split()[0]
         wait_logged(" INFO ready")
         figure("installed GUI start -> ready", f"{time.monotonic() - started:.2f} s")
-        screenshot(env, "packaging-installed-gui")
+        shot(env, "packaging-installed-gui")
         # Type a request into the message box (the bottom of the window) as a user does.
         geometry = dict(line.split("=", 1) for line in xdotool(env, "getwindowgeometry", "--shell", window).split())
         xdotool(env, "windowfocus", "--sync", window)
@@ -294,7 +268,7 @@ def test_installed_gui_opens_its_window_and_runs_a_typed_turn(
         xdotool(env, "type", "--delay", "10", "what is six times seven")
         xdotool(env, "key", "Return")
         wait_logged("turn finished")
-        screenshot(env, "packaging-installed-gui-turn")
+        shot(env, "packaging-installed-gui-turn")
         logged = log_text()
         assert "output: 42 True" in logged, logged[-3000:]  # in the bundle's own kernel
         assert "reply: The answer is 42." in logged
