@@ -94,8 +94,9 @@ def test_shell_infinite_loop_then_stop(interp: Interpreter, llm_server: Scripted
 
 
 FORK_SLEEPERS = """\
-import os, time
+import os, sys, time
 for _ in range(50):
+    sys.stdout.flush()  # or each child inherits, and may send, what is still buffered
     pid = os.fork()
     if pid == 0:
         time.sleep(300)
@@ -109,7 +110,7 @@ time.sleep(300)
 @pytest.mark.fault("execution", "50 forked sleepers, then stop (Python)")
 def test_python_forked_sleepers_are_gone_after_stop(interp: Interpreter, llm_server: ScriptedLLM) -> None:
     console, _ = run_code(interp, llm_server, "python", FORK_SLEEPERS, stop_when="spawned")
-    pids = pids_in(console)
+    pids = set(pids_in(console))
     assert len(pids) == 50 and "Stopped by the user" in console
     assert wait_until(lambda: all(process_gone(p) for p in pids), timeout=15), \
         [p for p in pids if not process_gone(p)]
