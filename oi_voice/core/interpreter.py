@@ -324,7 +324,7 @@ class Interpreter:
         self._require_idle()
         self._messages = load(Path(path))
         self._journal = Journal(Path(path))
-        if self._messages and self._messages[-1].get("type") == "code":
+        for _missing in range(_unanswered_codes(self._messages)):
             # The process stopped (a kill, a crash) before this code had its result.
             self._commit(lmc.piece(lmc.COMPUTER, "console", lmc.NOT_RUN + " oi_voice stopped before it ran "
                                    "or finished.", format="output"))
@@ -548,6 +548,20 @@ class Interpreter:
         self.computer.impl.close_sync_best_effort()
         if self._journal is not None:
             self._journal.close()
+
+
+def _unanswered_codes(messages: list[Message]) -> int:
+    """How many code blocks of the last reply have no result yet (a conversation cut off)."""
+    i = len(messages)
+    results = 0
+    while i and messages[i - 1].get("role") == lmc.COMPUTER:
+        results += messages[i - 1].get("type") == "console"
+        i -= 1
+    codes = 0
+    while i and messages[i - 1].get("role") == lmc.ASSISTANT:
+        codes += messages[i - 1].get("type") == "code"
+        i -= 1
+    return max(0, codes - results)
 
 
 @atexit.register

@@ -170,3 +170,23 @@ def test_folders_of_a_killed_process_are_removed_by_the_next_one() -> None:
     finally:
         for p in mine:
             shutil.rmtree(p, ignore_errors=True)
+
+
+@pytest.mark.fault("persistence", "resuming a reply cut off between two tool calls")
+def test_resumed_codes_without_results_are_answered(tmp_path: Path) -> None:
+    path = tmp_path / "cut.jsonl"
+    saved = [{"role": "user", "type": "message", "content": "two things"},
+             {"role": "assistant", "type": "code", "format": "python", "content": "print(1)"},
+             {"role": "assistant", "type": "code", "format": "shell", "content": "echo 2"},
+             {"role": "computer", "type": "console", "format": "output", "content": "1\n"}]
+    path.write_text("".join(json.dumps(m) + "\n" for m in saved))
+    resumed = Interpreter()
+    try:
+        resumed.load_conversation(path)
+        assert resumed.messages[:4] == saved and len(resumed.messages) == 5
+        assert "not run" in resumed.messages[4]["content"]
+        assert problems(resumed.messages) == []
+        resumed.flush()
+        assert load(path) == resumed.messages
+    finally:
+        resumed.close()
