@@ -7,11 +7,15 @@ litellm's own retries are off: ``retry.py`` retries, the same way for both clien
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib
+import importlib.util
 import os
+import sys
 import threading
 from collections.abc import AsyncGenerator, AsyncIterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -46,11 +50,37 @@ def load_litellm() -> ModuleType:
             if _litellm is None:
                 # Without this, importing litellm fetches the price list from the network.
                 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+                _spare_pydantic_from_pyside()
                 import litellm
 
                 litellm.suppress_debug_info = True
                 _litellm = litellm
     return _litellm
+
+
+def _spare_pydantic_from_pyside() -> None:
+    """Keep PySide6's import hook away from pydantic's modules (the desktop app loads both).
+
+    Once PySide6 is imported, its hook (``shibokensupport.feature``) reads the source of
+    every module imported afterwards to see whether it uses PySide; ``inspect`` then probes
+    the module for ``__wrapped__``, which runs pydantic's module ``__getattr__``, which
+    imports ``pydantic._internal._validators`` -- an ImportError ("partially initialized
+    module") when that is the module being imported. Modules the hook has already
+    classified are skipped, so pydantic's are classified up front as what they are:
+    modules that do not use PySide (-1). Without PySide6 loaded this does nothing.
+    """
+    feature = sys.modules.get("PySide6.support.feature") or sys.modules.get("shibokensupport.feature")
+    known = getattr(feature, "pyside_feature_dict", None)
+    spec = importlib.util.find_spec("pydantic") if isinstance(known, dict) else None
+    if not isinstance(known, dict) or spec is None or not spec.submodule_search_locations:
+        return
+    for folder in spec.submodule_search_locations:
+        root = Path(folder)
+        for path in root.rglob("*.py"):
+            parts = path.relative_to(root).with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            known.setdefault(".".join(("pydantic", *parts)), -1)
 
 
 def litellm_model_name(model: str, api_base: str | None) -> str:
@@ -130,7 +160,8 @@ class LiteLLMClient:
         reader = ChunkReader(where=where)
         response: Any = None
         try:
-            litellm = load_litellm()
+            # The first import takes seconds: never on the engine loop.
+            litellm = _litellm if _litellm is not None else await asyncio.to_thread(load_litellm)
             response = await litellm.acompletion(**kwargs)
             async for chunk in response:
                 data = chunk.model_dump() if hasattr(chunk, "model_dump") else dict(chunk)
