@@ -18,7 +18,7 @@ import pytest
 from helpers import point_at
 from PySide6.QtCore import Qt, QTimer
 from pytestqt.qtbot import QtBot
-from scripted_llm import ScriptedLLM, text, tool_call
+from scripted_llm import ScriptedLLM, cut, text, tool_call
 from voice_env import Utterances, utterance
 
 from oi_voice import Interpreter
@@ -343,3 +343,23 @@ def test_new_conversation_forgets_and_clears(make_app: Callable[..., App], llm_s
     app.wait_for(ev.TurnFinished)
     sent = [m["content"] for m in llm_server.requests[1]["messages"] if m["role"] == "user"]
     assert sent == ["what number?"]
+
+
+def test_a_model_that_drops_the_connection_shows_an_error_and_the_next_turn_works(
+        make_app: Callable[..., App], llm_server: ScriptedLLM) -> None:
+    app = make_app()
+    app.session.interpreter.llm.max_retries = 1
+    llm_server.add(cut(2, text("This answer never arrives whole.", chunks=6)))
+    app.type("first")
+    failed = app.wait_for(ev.TurnFinished)
+    assert failed.error
+    errors = [b for b in app.window.chat.blocks if isinstance(b, TextBlock) and b.kind == "error"]
+    assert errors, [b.text for b in app.window.chat.blocks if isinstance(b, TextBlock)]
+    assert "failed" in errors[0].text.lower() or "connection" in errors[0].text.lower(), errors[0].text
+    assert app.bridge.state is AppState.ERROR and app.window.state_label.text().startswith("Error")
+    app.events.clear()
+    llm_server.add(text("Back again."))
+    app.type("second")
+    again = app.wait_for(ev.TurnFinished)
+    assert again.reply == "Back again." and again.error is None
+    assert app.bridge.state is AppState.IDLE
