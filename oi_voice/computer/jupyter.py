@@ -43,6 +43,7 @@ from jupyter_client.manager import AsyncKernelManager
 
 from oi_voice.computer._catalog import SPECS
 from oi_voice.computer._child import describe_exit, private_dir, signal_group
+from oi_voice.computer._procfs import _group_members
 from oi_voice.computer._session import Run, SessionLanguage
 from oi_voice.computer.ansi import AnsiStripper, strip_ansi
 from oi_voice.computer.base import ActiveLine, Image, Output, RunFinished
@@ -392,12 +393,29 @@ class PythonKernel(SessionLanguage):
     async def _send_interrupt(self, run: Run) -> None:
         if self._km is not None and self._km.has_kernel:
             await self._km.interrupt_kernel()
+        self._end_strays()
 
     def _interrupt_now(self) -> None:
         # What interrupt_kernel() does for a local kernel, without awaiting: SIGINT to the
         # kernel's process group (it leads a session of its own).
         if self._kernel_pid is not None:
             signal_group(self._kernel_pid, signal.SIGINT)
+        self._end_strays()
+
+    def _end_strays(self) -> None:
+        """Stop ends what the code started too: forks and subprocesses in the kernel's group.
+
+        SIGINT alone is not enough for a fork of the kernel: its KeyboardInterrupt lands in
+        the copied kernel's own loop, which carries on running. The kernel itself only gets
+        SIGINT, so its variables survive.
+        """
+        kernel = self._kernel_pid
+        if kernel is None:
+            return
+        for pid in _group_members(kernel):
+            if pid != kernel:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
 
     # --- a run -------------------------------------------------------------------------
 

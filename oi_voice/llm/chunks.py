@@ -67,11 +67,9 @@ class ChunkReader:
                     out.append(frag)
             legacy = delta.get("function_call")  # pre-tools servers
             if legacy and (legacy.get("name") or legacy.get("arguments")):
-                out.append(
-                    ToolCallDelta(
-                        index=0, name=legacy.get("name") or None, arguments=legacy.get("arguments") or ""
-                    )
-                )
+                name = legacy.get("name")
+                out.append(ToolCallDelta(index=0, name=scrub(str(name)) if name else None,
+                                         arguments=scrub(str(legacy.get("arguments") or ""))))
             if choice.get("finish_reason"):
                 self.finish_reason = str(choice["finish_reason"])
         return out
