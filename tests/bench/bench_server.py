@@ -167,72 +167,128 @@ def print_burst(label: str, results: list[tuple[str, int, float, float]]) -> Non
     print(f"  {label:<26} answered {answered}/{len(results)}; latency {summary([r[2] for r in results])}")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--runs", type=int, default=30)
-    args = parser.parse_args()
+def streaming_burst(base: str, llm: ScriptedLLM, requests: int) -> dict[str, Any]:
+    """The burst fired while a turn streams approved code's output; what arrived, and how."""
+    llm.add(tool_call("python", CODE), text("Counted."))
+    turn = StreamingTurn(base)
+    turn.start()
+    if not turn.output_started.wait(120) or turn.error:
+        raise RuntimeError(f"the turn did not start streaming: {turn.error!r}")
+    burst_start = time.perf_counter()
+    results = asyncio.run(burst(base, requests))
+    burst_end = max(r[3] for r in results)
+    still_streaming = turn.is_alive()
+    turn.join(120)
+    if turn.error:
+        raise turn.error
+    with httpx.Client(timeout=30) as client:
+        client.post(f"{base}/reset").raise_for_status()
+    during = [t for t in turn.arrivals if burst_start <= t <= burst_end]
+    gaps = [b - a for a, b in zip(turn.arrivals, turn.arrivals[1:], strict=False) if burst_start <= b]
+    return {
+        "results": results,
+        "answered": sum(1 for r in results if r[1] == 200),
+        "wall": burst_end - burst_start,
+        "still_streaming": still_streaming,
+        "chunks_during": len(during),
+        "longest_gap": max(gaps[: len(during) + 1], default=None),
+        "chunks": len(turn.chunks),
+        "whole": turn.output == "".join(f"{i}\n" for i in range(LINES)),
+        "complete": bool(turn.chunks) and turn.chunks[-1] == {"role": "server", "type": "status",
+                                                              "content": "complete"},
+    }
 
+
+def measure(requests: int, runs: int, reps: int) -> dict[str, Any]:
+    """Everything this bench measures, against a real server on a free port."""
     os.environ.setdefault("OI_VOICE_DATA_DIR", tempfile.mkdtemp(prefix="oi-bench-server-"))
     from oi_voice import Interpreter
     from oi_voice.server import start
 
-    load = os.getloadavg()
-    print(f"machine: {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-    ok = True
     with ScriptedLLM() as llm:
         interp = Interpreter()
         interp.llm.model, interp.llm.api_base, interp.llm.api_key = "scripted-model", llm.url, "sk-bench"
         interp.llm.supports_functions = True
         running = start(interp, port=0)
         try:
-            ours, model = time_to_first_chunk(running.url, llm, args.runs)
-            print("\ntime to first SSE chunk (request sent -> first data: line)")
-            print(f"  oi_voice /chat        {summary(ours)}")
-            print(f"  model server alone    {summary(model)}")
-
-            print(f"\n{args.requests} concurrent requests, half /health and half /history")
-            baseline = bare_fastapi_burst(args.requests)
-            print_burst("bare FastAPI (idle)", baseline)
-            idle = asyncio.run(burst(running.url, args.requests))
-            print_burst("oi_voice (idle)", idle)
-
-            llm.add(tool_call("python", CODE), text("Counted."))
-            turn = StreamingTurn(running.url)
-            turn.start()
-            if not turn.output_started.wait(120) or turn.error:
-                raise RuntimeError(f"the turn did not start streaming: {turn.error!r}")
-            burst_start = time.perf_counter()
-            results = asyncio.run(burst(running.url, args.requests))
-            burst_end = max(r[3] for r in results)
-            still_streaming = turn.is_alive()
-            turn.join(120)
-            if turn.error:
-                raise turn.error
-
-            answered = sum(1 for r in results if r[1] == 200)
-            expected = "".join(f"{i}\n" for i in range(LINES))
-            whole = turn.output == expected
-            complete = bool(turn.chunks) and turn.chunks[-1] == {"role": "server", "type": "status",
-                                                                 "content": "complete"}
-            during = [t for t in turn.arrivals if burst_start <= t <= burst_end]
-            gaps = [b - a for a, b in zip(turn.arrivals, turn.arrivals[1:], strict=False) if burst_start <= b]
-            gaps = gaps[: len(during) + 1]
-            print_burst("oi_voice (turn streaming)", results)
-            for path in ("/health", "/history"):
-                print(f"    {path:<22} latency {summary([r[2] for r in results if r[0] == path])}")
-            print(f"    burst wall time        {ms(burst_end - burst_start)}; "
-                  f"turn still streaming when it ended: {'yes' if still_streaming else 'no'}")
-            print(f"    SSE chunks during it   {len(during)}; longest gap between chunks "
-                  f"{ms(max(gaps)) if gaps else 'n/a'}")
-            verdict = "whole and in order" if whole else "DAMAGED"
-            print(f"    the stream             {len(turn.chunks)} chunks; output {verdict}; "
-                  f"ended with complete: {'yes' if complete else 'NO'}")
-            ok = answered == len(results) and whole and complete and all(
-                r[1] == 200 for r in idle + baseline)
+            ours, model = time_to_first_chunk(running.url, llm, runs)
+            baseline = bare_fastapi_burst(requests)
+            idle = asyncio.run(burst(running.url, requests))
+            streaming = [streaming_burst(running.url, llm, requests) for _ in range(reps)]
         finally:
             running.stop()
             interp.close()
+    return {"requests": requests, "first_chunk": ours, "model_first_event": model, "bare": baseline,
+            "idle": idle, "streaming": streaming, "load": os.getloadavg()}
+
+
+def report(m: dict[str, Any]) -> bool:
+    """Print the figures; True when nothing was lost."""
+    load = m["load"]
+    print(f"machine: {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print("\ntime to first SSE chunk (request sent -> first data: line)")
+    print(f"  oi_voice /chat        {summary(m['first_chunk'])}")
+    print(f"  model server alone    {summary(m['model_first_event'])}")
+    print(f"\n{m['requests']} concurrent requests, half /health and half /history")
+    print_burst("bare FastAPI (idle)", m["bare"])
+    print_burst("oi_voice (idle)", m["idle"])
+    ok = all(r[1] == 200 for r in m["idle"] + m["bare"])
+    for s in m["streaming"]:
+        results = s["results"]
+        print_burst("oi_voice (turn streaming)", results)
+        for path in ("/health", "/history"):
+            print(f"    {path:<22} latency {summary([r[2] for r in results if r[0] == path])}")
+        print(f"    burst wall time        {ms(s['wall'])}; "
+              f"turn still streaming when it ended: {'yes' if s['still_streaming'] else 'no'}")
+        gap = ms(s["longest_gap"]) if s["longest_gap"] is not None else "n/a"
+        print(f"    SSE chunks during it   {s['chunks_during']}; longest gap between chunks {gap}")
+        verdict = "whole and in order" if s["whole"] else "DAMAGED"
+        print(f"    the stream             {s['chunks']} chunks; output {verdict}; "
+              f"ended with complete: {'yes' if s['complete'] else 'NO'}")
+        ok = ok and s["answered"] == len(results) and s["whole"] and s["complete"]
+    return ok
+
+
+def rows(ctx: Any) -> list[Any]:
+    """Rows for tests/bench/run.py (oi_voice only: Open Interpreter ships no server method)."""
+    from harness import OI, OI_VOICE, Row, log, run_bench_script
+
+    product = ctx.product(OI_VOICE)
+    if product is None:
+        return []
+    log("server: time to first SSE chunk, 200 concurrent requests while a turn streams")
+    m = run_bench_script(product, Path(__file__), ctx.reps)
+    ctx.record("server", m)
+    none = {OI: "no server (interpreter.server() never shipped)"}
+    answered = sum(s["answered"] for s in m["streaming"])
+    asked = m["requests"] * len(m["streaming"])
+    whole = sum(1 for s in m["streaming"] if s["whole"] and s["complete"])
+    model = statistics.median(m["model_first_event"]) * 1000
+    latency = statistics.median(r[2] for s in m["streaming"] for r in s["results"]) * 1000
+    bare = statistics.median(r[2] for r in m["bare"]) * 1000
+    return [
+        Row("server: /chat sent -> first SSE chunk", "ms", {OI_VOICE: [x * 1000 for x in m["first_chunk"]]},
+            note=f"the scripted model server's own first event: {model:.1f} ms", missing=dict(none)),
+        Row(f"server: {m['requests']} concurrent /health + /history while a turn streams", "ms",
+            {OI_VOICE: [statistics.median(r[2] for r in s["results"]) * 1000 for s in m["streaming"]]},
+            text={OI_VOICE: f"{answered}/{asked} answered, {whole}/{len(m['streaming'])} streams whole; "
+                            f"median latency {latency:.0f} ms"},
+            note=f"all {m['requests']} sent at once; a bare FastAPI app answers the same burst in {bare:.0f} ms",
+            missing=dict(none)),
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--reps", type=int, default=1, help="bursts while a turn streams")
+    parser.add_argument("--json", action="store_true", help="also print the results as one JSON line (last)")
+    args = parser.parse_args()
+    m = measure(args.requests, args.runs, args.reps)
+    ok = report(m)
+    if args.json:
+        print(json.dumps(m))
     return 0 if ok else 1
 
 
