@@ -115,7 +115,7 @@ def test_silence_is_not_an_utterance(pulse: Pulse, mic_capture: tuple[Capture, E
     assert capture.listen(timeout=1.0) is None  # nobody spoke
     capture.press()  # released at once: the pre-roll alone is a second of silence
     said = capture.release()
-    assert said.seconds > 0.5
+    assert said.seconds > 0.5  # the pre-roll's length of audio, not a timing
     text = stt.transcribe(said.audio).text
     assert text == "", text
 
