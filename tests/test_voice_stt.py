@@ -85,7 +85,7 @@ def test_hands_free_capture_from_a_file_source(stt: SpeechToText, utterance: Utt
     finally:
         capture.close()
     assert said is not None and said.reason == "vad"
-    assert said.seconds < 0.5 + 2.5 + 0.6  # audio length, not a timing: lead-in trimmed to the pre-roll, ended by the silence
+    assert said.seconds < 0.5 + 2.5 + 0.6  # audio length, not a timing: pre-roll + speech + silence
     heard = words(stt.transcribe(said.audio).text)
     assert "two plus two" in heard, heard
 
