@@ -23,6 +23,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Sequence
 
+from oi_voice.computer._procfs import group_members
 from oi_voice.computer.ansi import AnsiStripper
 
 READ_CHUNK = 64 * 1024
@@ -286,6 +287,14 @@ def signal_group(pgid: int, signum: int) -> None:
     """``killpg`` that treats a group which is already gone as success."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signum)
+
+
+def kill_followers(pgid: int) -> None:
+    """SIGKILL every member of group ``pgid`` but its leader (found through /proc)."""
+    for pid in group_members(pgid):
+        if pid != pgid:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
 
 
 async def write_all(fd: int, data: bytes) -> None:

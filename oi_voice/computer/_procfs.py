@@ -82,7 +82,7 @@ class StdinWatch:
 
     def waiting_pid(self, pgid: int) -> int | None:
         """The pid of a process in group ``pgid`` blocked reading the pipe, if any."""
-        for pid in _group_members(pgid):
+        for pid in group_members(pgid):
             try:
                 tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
             except OSError:
@@ -133,9 +133,14 @@ class StdinWatch:
         return (st.st_dev, st.st_ino) == self._pipe
 
 
-def _group_members(pgid: int) -> list[int]:
-    members = []
-    for name in os.listdir("/proc"):
+def group_members(pgid: int) -> list[int]:
+    """The pids in process group ``pgid``, read from /proc (none where there is no /proc)."""
+    members: list[int] = []
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return members
+    for name in names:
         if not name.isdigit():
             continue
         try:

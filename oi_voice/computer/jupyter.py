@@ -42,8 +42,7 @@ from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
 from oi_voice.computer._catalog import SPECS
-from oi_voice.computer._child import describe_exit, private_dir, signal_group
-from oi_voice.computer._procfs import _group_members
+from oi_voice.computer._child import describe_exit, kill_followers, private_dir, signal_group
 from oi_voice.computer._session import Run, SessionLanguage
 from oi_voice.computer.ansi import AnsiStripper, strip_ansi
 from oi_voice.computer.base import ActiveLine, Image, Output, RunFinished
@@ -409,13 +408,8 @@ class PythonKernel(SessionLanguage):
         the copied kernel's own loop, which carries on running. The kernel itself only gets
         SIGINT, so its variables survive.
         """
-        kernel = self._kernel_pid
-        if kernel is None:
-            return
-        for pid in _group_members(kernel):
-            if pid != kernel:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, signal.SIGKILL)
+        if self._kernel_pid is not None:
+            kill_followers(self._kernel_pid)
 
     # --- a run -------------------------------------------------------------------------
 

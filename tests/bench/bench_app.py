@@ -149,14 +149,13 @@ def report(results: dict[str, Any]) -> str:
 
 def rows(ctx: Any) -> list[Any]:
     """Rows for tests/bench/run.py (oi_voice only: Open Interpreter has no desktop app)."""
-    from harness import OI, OI_VOICE, Row, log, run_bench_script
+    from harness import OI, OI_VOICE, Row
 
-    product = ctx.product(OI_VOICE)
-    if product is None or shutil.which("Xvfb") is None or shutil.which("xdotool") is None:
+    if shutil.which("Xvfb") is None or shutil.which("xdotool") is None:
         return []
-    log("app: window visible, ready, idle RSS")
-    results = run_bench_script(product, Path(__file__), ctx.reps)
-    ctx.record("app", results)
+    results = ctx.run_own_process("app", Path(__file__), "window visible, ready, idle RSS")
+    if results is None:
+        return []
     none = {OI: "no desktop app"}
     return [
         Row("app: process start -> window visible", "s", {OI_VOICE: results["visible"]}, WINDOW_TARGET,

@@ -251,14 +251,12 @@ def report(m: dict[str, Any]) -> bool:
 
 def rows(ctx: Any) -> list[Any]:
     """Rows for tests/bench/run.py (oi_voice only: Open Interpreter ships no server method)."""
-    from harness import OI, OI_VOICE, Row, log, run_bench_script
+    from harness import OI, OI_VOICE, Row
 
-    product = ctx.product(OI_VOICE)
-    if product is None:
+    m = ctx.run_own_process("server", Path(__file__),
+                            "time to first SSE chunk, 200 concurrent requests while a turn streams")
+    if m is None:
         return []
-    log("server: time to first SSE chunk, 200 concurrent requests while a turn streams")
-    m = run_bench_script(product, Path(__file__), ctx.reps)
-    ctx.record("server", m)
     none = {OI: "no server (interpreter.server() never shipped)"}
     answered = sum(s["answered"] for s in m["streaming"])
     asked = m["requests"] * len(m["streaming"])

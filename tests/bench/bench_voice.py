@@ -297,14 +297,11 @@ def report(results: dict[str, Any]) -> str:
 
 def rows(ctx: Any) -> list[Any]:
     """Rows for tests/bench/run.py (oi_voice only: Open Interpreter has no voice mode)."""
-    from harness import OI, OI_VOICE, Row, log, run_bench_script
+    from harness import OI, OI_VOICE, Row
 
-    product = ctx.product(OI_VOICE)
-    if product is None:
+    results = ctx.run_own_process("voice", Path(__file__), "transcription, first audio, barge-in, RSS")
+    if results is None:
         return []
-    log("voice: transcription, first audio, barge-in, RSS")
-    results = run_bench_script(product, Path(__file__), ctx.reps)
-    ctx.record("voice", results)
     none = {OI: "no voice mode"}
     out = []
     for label, item in results["transcript"].items():

@@ -192,6 +192,19 @@ class Ctx:
         """Keep raw results (worker dicts, phases) in results.json under ``module.name``."""
         self.details[f"{self.module}.{name}"] = results
 
+    def run_own_process(self, name: str, script: Path, what: str) -> dict[str, Any] | None:
+        """Run an oi_voice-only bench ``script`` in a process of its own and record its results.
+
+        None when oi_voice cannot be measured.
+        """
+        product = self.product(OI_VOICE)
+        if product is None:
+            return None
+        log(f"{name}: {what}")
+        results = run_bench_script(product, script, self.reps)
+        self.record(name, results)
+        return results
+
     def wants(self, group: str) -> bool:
         """Whether ``--only`` selects this group of the current module (all by default)."""
         picks = [p for p in self.only if "." in p and p.split(".", 1)[0] in (self.module, f"bench_{self.module}")]
