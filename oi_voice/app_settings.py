@@ -25,10 +25,11 @@ import logging
 import os
 import secrets
 import threading
-from dataclasses import dataclass
+import types
 from pathlib import Path
 from typing import Any
 
+from oi_voice.profile_editor import update_profile_text, write_profile_text
 from oi_voice.profiles import (
     ProfileError,
     bundled_dir,
@@ -38,9 +39,8 @@ from oi_voice.profiles import (
     load_profile,
     parse_profile,
     profiles_dir,
-    update_profile_text,
-    write_profile_text,
 )
+from oi_voice.settings import SCHEMA, Record, Schema
 
 log = logging.getLogger("oi_voice.app_settings")
 
@@ -48,22 +48,6 @@ log = logging.getLogger("oi_voice.app_settings")
 SERVICE = "oi-voice"
 #: The fallback secrets file's name in the config folder.
 SECRETS_FILE = "secrets.json"
-
-#: AppSettings field -> the profile key it is saved as (api_key and profile are not YAML keys).
-PROFILE_KEYS: dict[str, str] = {
-    "model": "llm.model",
-    "api_base": "llm.api_base",
-    "stt_model": "voice.stt_model",
-    "language": "voice.language",
-    "tts_voice": "voice.tts_voice",
-    "tts_rate": "voice.tts_rate",
-    "input_device": "voice.input_device",
-    "output_device": "voice.output_device",
-    "push_to_talk": "voice.push_to_talk",
-    "confirm_by_voice": "voice.confirm_by_voice",
-    "auto_run": "auto_run",
-    "review_transcripts": "voice.review_transcripts",
-}
 
 #: Model names whose provider needs no API key (served locally or by the user's own server).
 _KEYLESS_PREFIXES = ("local", "ollama", "ollama_chat/", "lm_studio/", "hosted_vllm/", "llamafile/", "vllm/")
@@ -80,73 +64,65 @@ _PROVIDER_ENV = {
 }
 
 
-@dataclass
-class AppSettings:
-    """What the settings dialog edits. ``None`` means "not set: use the default"."""
+class AppSettings(Record, view="dialog"):
+    """What the settings dialog edits: ``profile``, ``api_key``, and one field per setting of
+    :data:`~oi_voice.settings.SCHEMA` with a dialog field (``model``, ``language`` ...,
+    see :attr:`PROFILE_KEYS`). ``None`` means "not set: use the default"."""
 
     #: The profile the app uses (and these settings are saved into).
     profile: str = "voice"
-    #: ``llm.model``; empty: none chosen yet (the app shows its first-run screen).
-    model: str = ""
-    #: ``llm.api_base``: an OpenAI-compatible server.
-    api_base: str | None = None
     #: Kept by :class:`SecretStore`, never in the YAML. ``None``: leave the stored key as it
     #: is; ``""``: remove it (the dialog's cleared key field).
     api_key: str | None = None
-    #: ``voice.stt_model``: a faster-whisper size name or a model folder; None: the packaged tiny.en.
-    stt_model: str | None = None
-    #: ``voice.language``; None: detect.
-    language: str | None = "en"
-    #: ``voice.tts_voice``; None: the system's default voice.
-    tts_voice: str | None = None
-    #: ``voice.tts_rate`` in words per minute; None: the voice's default.
-    tts_rate: int | None = None
-    #: ``voice.input_device``; None: the system default microphone.
-    input_device: str | None = None
-    #: ``voice.output_device``; None: the system default speaker.
-    output_device: str | None = None
-    #: ``voice.push_to_talk``: a key name Qt understands ("F9", "Pause").
-    push_to_talk: str = "F9"
-    #: ``voice.confirm_by_voice``: say what will run and listen for yes/no.
-    confirm_by_voice: bool = True
-    #: ``auto_run``: run code without asking.
-    auto_run: bool = False
-    #: ``voice.review_transcripts``: edit a transcript before it is sent.
-    review_transcripts: bool = False
 
 
-_DEFAULTS = AppSettings()
+def app_settings_class(schema: Schema = SCHEMA) -> type[AppSettings]:
+    """:class:`AppSettings`, or for another schema a subclass with that schema's dialog fields."""
+    if schema is AppSettings.schema:
+        return AppSettings
+    return types.new_class("AppSettings", (AppSettings,), {"schema": schema})
 
 
-def load_app_settings(profile: str = "voice") -> AppSettings:
+def profile_keys(schema: Schema = SCHEMA) -> dict[str, str]:
+    """AppSettings field -> the profile key it is saved as (``api_key`` and ``profile`` are not YAML keys)."""
+    return {s.field_name: s.key for s in schema.dialog()}
+
+
+#: AppSettings field -> the profile key it is saved as.
+PROFILE_KEYS: dict[str, str] = profile_keys()
+
+
+def load_app_settings(profile: str = "voice", schema: Schema = SCHEMA) -> AppSettings:
     """The settings of ``profile`` (the user's copy, else the bundled one), plus its stored API key.
 
     Keys the profile does not set get :class:`AppSettings`' defaults. A broken profile is a
     :class:`~oi_voice.profiles.ProfileError` naming the file, line and key. The key comes
     from :func:`default_store` (which may ask the OS keyring), else from the YAML.
     """
-    settings = read_profile_settings(profile)
+    settings = read_profile_settings(profile, schema)
     stored = default_store().get(settings.profile)
     if stored:
         settings.api_key = stored
     return settings
 
 
-def read_profile_settings(profile: str) -> AppSettings:
+def read_profile_settings(profile: str, schema: Schema = SCHEMA) -> AppSettings:
     """The settings the YAML of ``profile`` gives, without asking the key store (quick: no keyring).
 
     ``api_key`` is the key written in the YAML, else None ("leave the stored key as it is").
     """
     ensure_user_profiles()
-    loaded = load_profile(profile)
+    loaded = load_profile(profile, schema)
+    cls = app_settings_class(schema)
+    defaults = cls()
     values: dict[str, Any] = {"profile": loaded.name}
-    for name, key in PROFILE_KEYS.items():
+    for name, key in profile_keys(schema).items():
         value = current_value(loaded, key)
-        values[name] = getattr(_DEFAULTS, name) if value is None and not _set_in(loaded, key) else value
+        values[name] = getattr(defaults, name) if value is None and not _set_in(loaded, key) else value
     if values["model"] is None:
         values["model"] = ""
     values["api_key"] = loaded.settings.get("llm.api_key") or None
-    return AppSettings(**values)
+    return cls(**values)
 
 
 def save_app_settings(settings: AppSettings) -> Path:
@@ -164,14 +140,16 @@ def save_app_settings(settings: AppSettings) -> Path:
     path = profiles_dir() / f"{name}.yaml"
     if not path.exists() and (profiles_dir() / f"{name}.yml").exists():
         path = profiles_dir() / f"{name}.yml"
+    schema = settings.schema
     text = _source_text(name, path)
-    loaded = parse_profile(text, path, name=name)
+    loaded = parse_profile(text, path, name=name, schema=schema)
+    defaults = type(settings)()
     values: dict[str, Any] = {}
-    for field_name, key in PROFILE_KEYS.items():
+    for field_name, key in profile_keys(schema).items():
         value = getattr(settings, field_name)
         if field_name == "model":
             value = value.strip()
-        if not _set_in(loaded, key) and value == getattr(_DEFAULTS, field_name):
+        if not _set_in(loaded, key) and value == getattr(defaults, field_name):
             continue  # not in the file and still the default: keep the file short
         if _set_in(loaded, key) and current_value(loaded, key) == value:
             continue
@@ -180,7 +158,7 @@ def save_app_settings(settings: AppSettings) -> Path:
     if settings.api_key == "" and yaml_key:
         values["llm.api_key"] = None  # the user cleared the key: the YAML's must go too
     if values or not path.exists():
-        write_profile_text(path, update_profile_text(text, values, path))
+        write_profile_text(path, update_profile_text(text, values, path, schema))
     store = default_store()
     if settings.api_key == "":
         store.delete(name)
@@ -416,10 +394,12 @@ __all__ = [
     "PROFILE_KEYS",
     "AppSettings",
     "SecretStore",
+    "app_settings_class",
     "default_store",
     "key_store_description",
     "load_app_settings",
     "model_configured",
+    "profile_keys",
     "read_profile_settings",
     "save_app_settings",
 ]

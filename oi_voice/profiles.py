@@ -1,7 +1,8 @@
 """YAML profiles: named bundles of settings, Open Interpreter style.
 
-A profile is a YAML file whose keys are attribute paths of the Interpreter, written
-nested or dotted (both mean ``llm.model``)::
+A profile is a YAML file whose keys are the keys of :data:`oi_voice.settings.SCHEMA`
+(attribute paths of the Interpreter, terminal and voice keys), written nested or
+dotted (both mean ``llm.model``)::
 
     llm:
       model: gpt-4o-mini
@@ -20,10 +21,9 @@ Keys are validated when a profile is loaded: an unknown key, a wrong type or bro
 YAML is a :class:`ProfileError` naming the file, the line and the key. ``voice.*`` and
 terminal keys are validated too but kept on the :class:`Profile` (``profile.voice``,
 ``profile.terminal``) for the front end that uses them; :func:`apply` sets only the
-Interpreter's settings.
-
-Precedence, lowest first: built-in defaults < profile < environment < flags. The
-desktop app and the CLI both call :func:`apply` then :func:`apply_environment`.
+Interpreter's settings. Precedence (profile < environment < flags) is applied by
+:func:`oi_voice.frontend.config.configure`; :mod:`oi_voice.profile_editor` changes keys
+of a profile file, keeping the rest as the user wrote it.
 
 This module imports neither the engine nor litellm: the app can read profiles before
 the engine exists.
@@ -31,7 +31,6 @@ the engine exists.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import os
 import shutil
@@ -39,95 +38,19 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from oi_voice.errors import ConfigError
-
-Kind = Literal["str", "int", "float", "bool", "list[str]", "dict", "choice", "any"]
-Target = Literal["interpreter", "terminal", "voice", "ignored"]
+from oi_voice.settings import SCHEMA, Schema, Setting
+from oi_voice.settings import environment_settings as _environment_settings
 
 #: The profile used when none is named.
 DEFAULT_PROFILE = "default"
 #: The profiles shipped with oi_voice.
 BUNDLED = ("default", "fast", "local", "voice")
 
-
-@dataclass(frozen=True, slots=True)
-class Spec:
-    """What one profile key accepts, and who consumes it."""
-
-    kind: Kind
-    optional: bool = False
-    choices: tuple[str, ...] = ()
-    minimum: float | None = None
-    target: Target = "interpreter"
-    help: str = ""
-
-
-def _s(kind: Kind, help: str = "", **kw: Any) -> Spec:
-    return Spec(kind, help=help, **kw)
-
-
-#: Every key a profile may set. Paths are the Interpreter's attribute paths, except for
-#: ``terminal`` keys (read by ``oi``) and ``voice.*`` keys (read by the voice layer).
-SETTINGS: dict[str, Spec] = {
-    "llm.model": _s("str", "language model to use"),
-    "llm.api_base": _s("str", "OpenAI-compatible server URL", optional=True),
-    "llm.api_key": _s("str", "API key", optional=True),
-    "llm.api_version": _s("str", "API version (Azure)", optional=True),
-    "llm.temperature": _s("float", "sampling temperature", minimum=0),
-    "llm.context_window": _s("int", "context window in tokens", optional=True, minimum=1),
-    "llm.max_tokens": _s("int", "maximum tokens of one reply", optional=True, minimum=1),
-    "llm.supports_functions": _s("bool", "native tool calls (null: from the model catalog)", optional=True),
-    "llm.supports_vision": _s("bool", "the model sees images (null: from the model catalog)", optional=True),
-    "llm.transport": _s("choice", "how to reach the model", choices=("auto", "openai", "litellm")),
-    "llm.timeout": _s("float", "seconds without data before giving up", minimum=0),
-    "llm.max_retries": _s("int", "attempts for transient failures", minimum=0),
-    "llm.extra": _s("dict", "extra request parameters"),
-    "llm.local_model": _s("str", "with model local: a GGUF file to serve instead of the bundled one",
-                          optional=True),
-    "system_message": _s("str", "base prompt"),
-    "custom_instructions": _s("str", "appended to the system message"),
-    "auto_run": _s("bool", "run code without asking"),
-    "offline": _s("bool", "turn off online features other than the model"),
-    "verbose": _s("bool", "print detailed logs"),
-    "max_output": _s("int", "characters of output the model sees", minimum=200),
-    "max_steps": _s("int", "model calls in one turn", minimum=1),
-    "safe_mode": _s("choice", "off | ask | auto: high-risk code always asks", choices=("off", "ask", "auto")),
-    "conversation_history": _s("bool", "save conversations"),
-    "computer.languages": _s("list[str]", "languages the model may use"),
-    # Read by `oi`.
-    "multi_line": _s("bool", "``` starts and ends multi-line input", target="terminal"),
-    "plain_text_display": _s("bool", "no colour or cursor movement", target="terminal"),
-    # Read by the voice layer (oi_voice.voice, the desktop app).
-    "voice.enabled": _s("bool", "talk to oi_voice", target="voice"),
-    "voice.stt_model": _s("str", "faster-whisper model name or path (null: the packaged tiny.en)", optional=True,
-                          target="voice"),
-    "voice.language": _s("str", "spoken language code (null: detect)", optional=True, target="voice"),
-    "voice.push_to_talk": _s("str", "push-to-talk hotkey", target="voice"),
-    "voice.vad": _s("bool", "end the utterance when speech stops", target="voice"),
-    "voice.speak_replies": _s("bool", "read replies aloud", target="voice"),
-    "voice.tts_voice": _s("str", "text-to-speech voice", optional=True, target="voice"),
-    "voice.tts_rate": _s("int", "words per minute", optional=True, minimum=1, target="voice"),
-    "voice.confirm_by_voice": _s("bool", "say what will run and listen for yes/no", target="voice"),
-    "voice.barge_in": _s("bool", "push-to-talk while speaking stops the reply", target="voice"),
-    "voice.input_device": _s("str", "microphone name (null: the system default)", optional=True, target="voice"),
-    "voice.output_device": _s("str", "speaker name (null: the system default)", optional=True, target="voice"),
-    "voice.review_transcripts": _s("bool", "edit a transcript before it is sent", target="voice"),
-    # Open Interpreter profile keys that mean nothing here; accepted so its profiles load.
-    "version": _s("any", "profile format version", target="ignored"),
-    "disable_telemetry": _s("bool", "oi_voice sends no telemetry", target="ignored"),
-}
-
-#: Environment variables that override profiles (and are overridden by flags).
-ENVIRONMENT = {
-    "OI_VOICE_MODEL": "llm.model",
-    "OI_VOICE_API_BASE": "llm.api_base",
-    "OI_VOICE_API_KEY": "llm.api_key",
-}
-
-_NAMESPACES = {path.rsplit(".", 1)[0] for path in SETTINGS if "." in path}
-
+#: Every key a profile may set (key -> its :class:`~oi_voice.settings.Setting`).
+SETTINGS: dict[str, Setting] = SCHEMA.as_dict()
 
 class ProfileError(ConfigError):
     """A profile cannot be used; the message names the file, the line and the key."""
@@ -155,6 +78,12 @@ class Profile:
     voice: dict[str, Any] = field(default_factory=dict)
     #: Line of each key in the file (for error messages).
     lines: dict[str, int] = field(default_factory=dict)
+    #: The settings it was validated against.
+    schema: Schema = field(default=SCHEMA, repr=False, compare=False)
+
+    def values(self) -> dict[str, Any]:
+        """Every setting the profile sets for a consumer, by key, in file order."""
+        return {key: current_value(self, key) for key in self.lines if self.schema[key].target != "ignored"}
 
     def error(self, key: str, problem: str) -> ProfileError:
         """An error about ``key`` of this profile, located in its file."""
@@ -253,21 +182,21 @@ def find_profile(name_or_path: str | Path) -> Path:
 # --- loading -----------------------------------------------------------------------------
 
 
-def load_profile(name_or_path: str | Path) -> Profile:
+def load_profile(name_or_path: str | Path, schema: Schema = SCHEMA) -> Profile:
     """Find, read and validate a profile (a name in the profiles folder, or a path)."""
     path = find_profile(name_or_path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ProfileError(f"cannot read it: {exc}", path) from exc
-    return parse_profile(text, path, name=path.stem)
+    return parse_profile(text, path, name=path.stem, schema=schema)
 
 
-def parse_profile(text: str, path: Path | None = None, name: str = "profile") -> Profile:
-    """Validate profile YAML text."""
+def parse_profile(text: str, path: Path | None = None, name: str = "profile", schema: Schema = SCHEMA) -> Profile:
+    """Validate profile YAML text against ``schema``."""
     import yaml
 
-    profile = Profile(name=name, path=path)
+    profile = Profile(name=name, path=path, schema=schema)
     loader = yaml.SafeLoader(text)
     try:
         try:
@@ -284,30 +213,30 @@ def parse_profile(text: str, path: Path | None = None, name: str = "profile") ->
         if not isinstance(root, yaml.MappingNode):
             raise ProfileError("a profile must be a mapping of settings (key: value)", path,
                                root.start_mark.line + 1)
-        for key, node in _walk(root, "", path):
-            spec = SETTINGS[key]
+        for key, node in _walk(root, "", path, schema):
+            setting = schema[key]
             line = node.start_mark.line + 1
             try:
                 value = loader.construct_object(node, deep=True)
             except yaml.YAMLError as exc:
                 raise ProfileError(f"invalid value: {exc}", path, line, key) from None
-            value = _validate(key, spec, value, path, line)
+            value = check_value(setting, value, path, line)
             if key in profile.lines:
                 raise ProfileError(f"set twice (first on line {profile.lines[key]})", path, line, key)
             profile.lines[key] = line
-            if spec.target == "interpreter":
+            if setting.target == "interpreter":
                 profile.settings[key] = value
-            elif spec.target == "terminal":
+            elif setting.target == "terminal":
                 profile.terminal[key] = value
-            elif spec.target == "voice":
-                profile.voice[key.split(".", 1)[1]] = value
+            elif setting.target == "voice":
+                profile.voice[setting.voice_name] = value
     finally:
         loader.dispose()
     return profile
 
 
-def _walk(mapping: Any, prefix: str, path: Path | None) -> Iterator[tuple[str, Any]]:
-    """(attribute path, value node) for every setting in a mapping node, nested or dotted."""
+def _walk(mapping: Any, prefix: str, path: Path | None, schema: Schema) -> Iterator[tuple[str, Any]]:
+    """(key, value node) for every setting in a mapping node, nested or dotted."""
     import yaml
 
     for key_node, value_node in mapping.value:
@@ -315,61 +244,25 @@ def _walk(mapping: Any, prefix: str, path: Path | None) -> Iterator[tuple[str, A
         if not isinstance(key_node, yaml.ScalarNode):
             raise ProfileError("keys must be plain names", path, line)
         key = prefix + str(key_node.value)
-        if key in SETTINGS:
+        if key in schema:
             yield key, value_node
-        elif key in _NAMESPACES:
+        elif key in schema.namespaces:
             if not isinstance(value_node, yaml.MappingNode):
                 raise ProfileError("must be a mapping of settings (for example `model: gpt-4o` under it)",
                                    path, line, key)
-            yield from _walk(value_node, key + ".", path)
+            yield from _walk(value_node, key + ".", path, schema)
         else:
-            close = difflib.get_close_matches(key, list(SETTINGS) + sorted(_NAMESPACES), n=1, cutoff=0.6)
+            close = difflib.get_close_matches(key, schema.keys() + sorted(schema.namespaces), n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ProfileError(f"unknown setting{hint}", path, line, key)
 
 
-_KIND_NAMES = {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false",
-               "list[str]": "a list of strings", "dict": "a mapping", "any": "a value"}
-
-
-def _validate(key: str, spec: Spec, value: Any, path: Path | None, line: int) -> Any:
-    """``value`` converted to the setting's type, or a ProfileError."""
-    def wrong(expected: str) -> ProfileError:
-        return ProfileError(f"must be {expected}, not {value!r}", path, line, key)
-
-    if value is None:
-        if spec.optional or spec.kind == "any":
-            return None
-        raise wrong(_KIND_NAMES.get(spec.kind, "set"))
-    kind = spec.kind
-    if kind == "any":
-        return value
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise wrong("true or false")
-    elif kind == "int":
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise wrong("an integer")
-    elif kind == "float":
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise wrong("a number")
-        value = float(value)
-    elif kind == "str":
-        if not isinstance(value, str):
-            raise wrong("a string (quote it)")
-    elif kind == "choice":
-        if value not in spec.choices:
-            raise wrong("one of " + ", ".join(spec.choices))
-    elif kind == "list[str]":
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise wrong("a list of strings")
-    elif kind == "dict" and not isinstance(value, dict):
-        raise wrong("a mapping")
-    if spec.minimum is not None and isinstance(value, (int, float)) and value < spec.minimum:
-        raise ProfileError(f"must be at least {spec.minimum:g}, not {value!r}", path, line, key)
-    return value
+def check_value(setting: Setting, value: Any, path: Path | None = None, line: int | None = None) -> Any:
+    """``value`` converted to the setting's type, or a ProfileError naming the file, line and key."""
+    try:
+        return setting.check(value)
+    except ValueError as exc:
+        raise ProfileError(str(exc), path, line, setting.key) from None
 
 
 # --- applying ---------------------------------------------------------------------------------
@@ -384,17 +277,19 @@ def apply(profile: Profile, interpreter: Settable) -> None:
             raise profile.error(key, str(exc)) from exc
 
 
-def environment_settings(environ: dict[str, str] | None = None) -> dict[str, str]:
-    """The settings the environment gives (``OI_VOICE_MODEL`` ...), by attribute path."""
-    env = os.environ if environ is None else environ
-    return {path: env[name] for name, path in ENVIRONMENT.items() if env.get(name)}
+def environment_settings(environ: dict[str, str] | None = None, schema: Schema = SCHEMA) -> dict[str, Any]:
+    """The settings the environment gives (``OI_VOICE_MODEL`` ...), by key; a bad value is a ConfigError."""
+    try:
+        return _environment_settings(environ, schema)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
-def apply_environment(interpreter: Settable) -> dict[str, str]:
-    """Apply :func:`environment_settings` (they outrank profiles); returns what was set."""
-    settings = environment_settings()
-    for path, value in settings.items():
-        interpreter.set(path, value)
+def apply_environment(interpreter: Settable, schema: Schema = SCHEMA) -> dict[str, Any]:
+    """Apply the environment's Interpreter settings (they outrank profiles); returns what was set."""
+    settings = {k: v for k, v in environment_settings(schema=schema).items() if schema[k].target == "interpreter"}
+    for key, value in settings.items():
+        interpreter.set(key, value)
     return settings
 
 
@@ -424,164 +319,11 @@ def open_folder(folder: Path) -> bool:
     return True
 
 
-# --- saving ------------------------------------------------------------------------------------
-
-
-def update_profile_text(text: str, values: dict[str, Any], path: Path | None = None) -> str:
-    """``text`` with the settings in ``values`` (attribute path -> value) set, the rest kept as written.
-
-    A key already in the file has just its value replaced (its comments, quoting of other
-    keys and the order stay); a missing key is added to its section (``voice:`` ...), or as
-    a new section at the end. The result is checked to load back with these values; a file
-    that does not load now, or an edit that would not load, is a :class:`ProfileError`.
-    """
-    import yaml
-
-    current = parse_profile(text, path)  # refuse to edit a file that is already broken
-    for key, value in values.items():
-        if key not in SETTINGS:
-            raise ProfileError("unknown setting", path, key=key)
-        _validate(key, SETTINGS[key], value, path, 0)
-    found: dict[str, tuple[Any, Any]] = {}  # key -> (key node, value node)
-    sections: dict[str, Any] = {}  # namespace -> its block mapping node at the top level
-    dotted: set[str] = set()  # namespaces the file writes as `voice.x:` at the top level
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-    if root is not None:
-        for key_node, value_node in root.value:
-            name = str(key_node.value)
-            if name in SETTINGS:
-                found[name] = (key_node, value_node)
-                if "." in name:
-                    dotted.add(name.split(".", 1)[0])
-            elif name in _NAMESPACES and isinstance(value_node, yaml.MappingNode):
-                if getattr(value_node, "flow_style", False):
-                    dotted.add(name)  # `voice: {a: 1}`: new keys go in dotted, not into the braces
-                else:
-                    sections[name] = value_node
-                for sub_key, sub_value in value_node.value:
-                    found[f"{name}.{sub_key.value}"] = (sub_key, sub_value)
-        if getattr(root, "flow_style", False) and any(k not in found for k in values):
-            raise ProfileError("written as one {...} mapping; add the settings by hand", path)
-    edits: dict[int, str] = {}  # position in text -> replacement/insertion, applied back to front
-    spans: dict[int, int] = {}  # position -> end of the replaced span
-    missing_top: list[str] = []
-    missing_in: dict[str, list[str]] = {}
-    for key, value in values.items():
-        if key in found:
-            if current_value(current, key) == value:
-                continue  # unchanged: keep the file's own spelling of it
-            key_node, node = found[key]
-            start, end = node.start_mark.index, node.end_mark.index
-            if start < key_node.end_mark.index or not isinstance(node, yaml.ScalarNode):
-                raise ProfileError("written in a way this editor cannot change (an alias or a nested value); "
-                                   "edit it by hand", path, key_node.start_mark.line + 1, key)
-            old = text[start:end]
-            new = _yaml_scalar(value)
-            if start == end:
-                new = " " + new  # `key:` with nothing after the colon
-            new += "\n" * (len(old) - len(old.rstrip("\n")))  # a block scalar owns its line breaks
-            edits[start], spans[start] = new, end
-        elif "." in key and key.split(".", 1)[0] in sections:
-            missing_in.setdefault(key.split(".", 1)[0], []).append(key)
-        else:
-            missing_top.append(key)
-    for namespace, keys in missing_in.items():
-        mapping = sections[namespace]
-        indent = " " * mapping.value[0][0].start_mark.column
-        lines = "".join(f"\n{indent}{k.split('.', 1)[1]}: {_yaml_scalar(values[k])}" for k in keys)
-        at = _line_end(text, _content_end(mapping))
-        edits[at], spans[at] = edits.get(at, "") + lines, spans.get(at, at)
-    if missing_top:
-        indent = " " * (root.value[0][0].start_mark.column if root is not None and root.value else 0)
-        lines = ""
-        new_sections: dict[str, list[str]] = {}
-        for key in missing_top:
-            namespace = key.split(".", 1)[0] if "." in key else ""
-            if namespace and namespace not in dotted:
-                new_sections.setdefault(namespace, []).append(key)
-            else:
-                lines += f"\n{indent}{key}: {_yaml_scalar(values[key])}"
-        for namespace, keys in new_sections.items():
-            lines += f"\n{indent}{namespace}:"
-            lines += "".join(f"\n{indent}  {k.split('.', 1)[1]}: {_yaml_scalar(values[k])}" for k in keys)
-        if root is not None and root.value:
-            at = _line_end(text, _content_end(root))
-            edits[at], spans[at] = edits.get(at, "") + lines, spans.get(at, at)
-        else:  # an empty file (comments only): add after what is there
-            at = len(text)
-            prefix = "" if not text or text.endswith("\n") else "\n"
-            edits[at], spans[at] = edits.get(at, "") + prefix + lines.lstrip("\n") + "\n", at
-    result = text
-    for at in sorted(edits, reverse=True):
-        result = result[:at] + edits[at] + result[spans[at]:]
-    updated = parse_profile(result, path)
-    for key, value in values.items():
-        if current_value(updated, key) != value:  # a safety net: never write what does not load back
-            raise ProfileError(f"could not be updated to {value!r}; edit it by hand", path, key=key)
-    return result
-
-
 def current_value(profile: Profile, key: str) -> Any:
-    """The value ``profile`` sets for attribute path ``key`` (None when it does not set it)."""
-    spec = SETTINGS[key]
-    if spec.target == "voice":
-        return profile.voice.get(key.split(".", 1)[1])
-    if spec.target == "terminal":
+    """The value ``profile`` sets for ``key`` (None when it does not set it)."""
+    setting = profile.schema[key]
+    if setting.target == "voice":
+        return profile.voice.get(setting.voice_name)
+    if setting.target == "terminal":
         return profile.terminal.get(key)
     return profile.settings.get(key)
-
-
-def _yaml_scalar(value: Any) -> str:
-    """``value`` as one line of YAML (a flow scalar)."""
-    import yaml
-
-    style = '"' if isinstance(value, str) and ("\n" in value or "\r" in value) else None
-    dumped = yaml.safe_dump(value, default_flow_style=True, default_style=style, allow_unicode=True,
-                            width=2**31 - 1)
-    return dumped.removesuffix("\n").removesuffix("\n...").strip()
-
-
-def _content_end(node: Any) -> int:
-    """Where the last value inside ``node`` ends.
-
-    A block collection's own end mark lies at the next token, past any comments that
-    follow it; those belong to what comes next, so new keys go before them.
-    """
-    import yaml
-
-    while not getattr(node, "flow_style", False) and node.value and isinstance(
-            node, (yaml.MappingNode, yaml.SequenceNode)):
-        last = node.value[-1]
-        node = last[1] if isinstance(node, yaml.MappingNode) else last
-    return int(node.end_mark.index)
-
-
-def _line_end(text: str, index: int) -> int:
-    """Where the line holding ``index`` ends (a value that ends with its line break ends the line before)."""
-    if index > 0 and text[index - 1] == "\n":
-        return index - 1
-    end = text.find("\n", index)
-    return len(text) if end < 0 else end
-
-
-def write_profile_text(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` atomically (a temp file in the same folder, then os.replace)."""
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        mode: int | None = path.stat().st_mode & 0o777  # keep a profile the user made private private
-    except FileNotFoundError:
-        mode = None
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, 0o644 if mode is None else mode)  # mkstemp makes 0600; a profile holds no secret
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise

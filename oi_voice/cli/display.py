@@ -253,32 +253,16 @@ class TerminalDisplay:
 
     def ask(self, request: dict[str, Any]) -> Decision:
         """``Would you like to run this code? (y/n/e)``; e edits in $EDITOR, n asks for a reason."""
+        from oi_voice.frontend.approval import ask_approval
+
         self._stop_live()
         risk = request.get("risk") or {}
         if risk.get("level") in ("medium", "high"):
             self.line(f"Risk: {risk['level']} - {'; '.join(risk.get('reasons', []))}",
                       style="bold yellow" if risk["level"] == "medium" else "bold red")
-        while True:
-            self.write("" if self._at_line_start else "\n")
-            answer = self._read("Would you like to run this code? (y/n/e) ")
-            if answer is None:
-                self.write("\n(no answer: end of input; not run)\n")
-                return Decision.decline("no answer (end of input)", source="keyboard")
-            answer = answer.strip().lower()
-            if answer in ("y", "yes"):
-                return Decision.run(source="keyboard")
-            if answer in ("n", "no"):
-                reason = self._read("Reason (optional, Enter to skip): ") or ""
-                return Decision.decline(reason.strip(), source="keyboard")
-            if answer in ("e", "edit"):
-                edited = edit_in_editor(str(request.get("content", "")), str(request.get("format", "")))
-                if edited is None:
-                    self.line("The editor failed; the code is unchanged.", style="red")
-                    continue
-                self.line("Running the edited code:")
-                self.line(edited)
-                return Decision.run(edited, source="keyboard")
-            self.line("Please answer y (run it), n (don't) or e (edit it first).")
+        self.write("" if self._at_line_start else "\n")
+        return ask_approval(self._read, self.line, request,
+                            edit=lambda r: edit_in_editor(str(r.get("content", "")), str(r.get("format", ""))))
 
     def _read(self, prompt: str) -> str | None:
         self._at_line_start = True  # the user's Enter ends the line

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from oi_voice.cli import export
+from oi_voice.frontend.approval import auto_run_warning
+from oi_voice.frontend.runtime import setup_logging, sigint_deferred
 
 if TYPE_CHECKING:
     from oi_voice.cli.terminal import TerminalChat
@@ -79,10 +81,8 @@ def verbose(chat: TerminalChat, arguments: str) -> None:
     on = _flag(arguments, chat, "verbose")
     if on is None:
         return
-    from oi_voice.cli.main import set_logging
-
     chat.owner.verbose = on
-    set_logging(on)
+    setup_logging(on)
     if not on:
         chat.display.notice("Verbose mode off.")
         return
@@ -155,9 +155,7 @@ def auto_run(chat: TerminalChat, arguments: str) -> None:
         return
     chat.owner.auto_run = on
     if on:
-        from oi_voice.cli.terminal import auto_run_warning
-
-        chat.display.warning(auto_run_warning(chat.owner))
+        chat.display.warning(auto_run_warning(chat.owner.safe_mode))
     else:
         chat.display.notice("auto_run is off: you will be asked before code runs.")
 
@@ -265,8 +263,6 @@ def shell(chat: TerminalChat, command: str) -> None:
     if not command:
         chat.display.error("%% needs a command, for example: %% ls -la")
         return
-    from oi_voice.cli.terminal import sigint_deferred
-
     chunks = cast(Generator[dict[str, Any], None, None], chat.owner.computer.run("shell", command, stream=True))
     try:
         for chunk in chunks:

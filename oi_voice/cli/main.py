@@ -14,15 +14,16 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
+from oi_voice.frontend.runtime import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exit_code_of
+
 if TYPE_CHECKING:
     import argparse
 
     from oi_voice.cli.display import TerminalDisplay
     from oi_voice.cli.reader import LineReader
     from oi_voice.core.interpreter import Interpreter
-    from oi_voice.profiles import Profile
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "main"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,15 +36,11 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"oi_voice {__version__}")
         return EXIT_OK
-    try:
-        if args.profiles:
-            return _open_profiles()
-        if args.reset_profile != NOT_GIVEN:
-            return _reset_profile(args.reset_profile)
-        return _run(args)
-    except KeyboardInterrupt:
-        print(file=sys.stderr)
-        return EXIT_INTERRUPTED
+    if args.profiles:
+        return exit_code_of(_open_profiles)
+    if args.reset_profile != NOT_GIVEN:
+        return exit_code_of(lambda: _reset_profile(args.reset_profile))
+    return exit_code_of(lambda: _run(args))
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> int:
@@ -72,50 +69,6 @@ def _reset_profile(name: str | None) -> int:
     for path in written:
         print(f"Restored {path}")
     return EXIT_OK
-
-
-def set_logging(verbose: bool) -> None:
-    """Detailed logs of oi_voice on stderr (``-v``, ``%verbose``)."""
-    import logging
-
-    log = logging.getLogger("oi_voice")
-    if verbose and not any(getattr(h, "_oi_cli", False) for h in log.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("[%(name)s] %(message)s"))
-        handler._oi_cli = True  # type: ignore[attr-defined]  # marks the handler this function added
-        log.addHandler(handler)
-    log.setLevel(logging.DEBUG if verbose else logging.WARNING)
-
-
-def _configure(args: argparse.Namespace, owner: Interpreter, profile: Profile) -> dict[str, str]:
-    """Apply profile < environment < flags; returns where each setting came from."""
-    from oi_voice.cli.flags import flag_settings
-    from oi_voice.profiles import apply, apply_environment
-
-    sources: dict[str, str] = {}
-    apply(profile, owner)
-    sources.update(dict.fromkeys(profile.settings, f"profile {profile.path}"))
-    sources.update(dict.fromkeys(apply_environment(owner), "environment"))
-    if args.local:
-        # -l outranks the environment like any flag: it means "the local model".
-        owner.set("llm.model", profile.settings.get("llm.model", "local"))
-        sources["llm.model"] = "flag -l"
-    for path, value in flag_settings(args).items():
-        owner.set(path, value)
-        sources[path] = "flag"
-    return sources
-
-
-def _describe(owner: Interpreter, sources: dict[str, str]) -> list[str]:
-    lines = []
-    for path, source in sources.items():
-        value: Any = owner
-        for part in path.split("."):
-            value = getattr(value, part)
-        if path == "llm.api_key" and value:
-            value = "***"
-        lines.append(f"{path} = {value!r} ({source})")
-    return lines
 
 
 def _check_local(owner: Interpreter) -> str | None:
@@ -151,31 +104,29 @@ def _key_hint(owner: Interpreter) -> str | None:
 
 def _run(args: argparse.Namespace) -> int:
     from oi_voice.cli.reader import is_plain
-    from oi_voice.profiles import DEFAULT_PROFILE, ProfileError, ensure_user_profiles, load_profile
+    from oi_voice.errors import ConfigError
+    from oi_voice.frontend.config import configure
+    from oi_voice.frontend.runtime import setup_logging
+    from oi_voice.profiles import ProfileError
 
-    name = "local" if args.local else "fast" if args.fast else (args.profile or DEFAULT_PROFILE)
     try:
-        ensure_user_profiles()
-        profile = load_profile(name)
+        config = configure(args, "oi")
     except ProfileError as exc:
         return _fail(f"profile error: {exc}")
+    except ConfigError as exc:
+        return _fail(f"settings error: {exc}")
+    owner, profile = config.interpreter, config.profile
 
     message = " ".join(args.message).strip()
     stdin_mode = bool(args.stdin) or (not message and not args.server and not args.conversations
                                       and not sys.stdin.isatty())
-    plain = bool(args.plain or profile.terminal.get("plain_text_display") or stdin_mode or is_plain(sys.stdout))
+    plain = bool(config.terminal.get("plain_text_display") or stdin_mode or is_plain(sys.stdout))
 
     import oi_voice
-    from oi_voice.errors import ConfigError
 
-    owner = oi_voice.Interpreter()
-    try:
-        sources = _configure(args, owner, profile)
-    except ConfigError as exc:
-        return _fail(f"settings error: {exc}")
-    set_logging(bool(owner.verbose))
     if owner.verbose:
-        for line in _describe(owner, sources):
+        setup_logging(True)
+        for line in config.describe():
             print(f"Setting {line}", file=sys.stderr)
     problem = _check_local(owner)
     if problem:
@@ -184,15 +135,15 @@ def _run(args: argparse.Namespace) -> int:
     if args.server:
         return _serve(args, owner)
     interactive = not message and not stdin_mode
-    from oi_voice.cli.terminal import TerminalChat, auto_run_warning
+    from oi_voice.cli.terminal import TerminalChat
+    from oi_voice.frontend.approval import auto_run_warning
 
     if interactive:
-        chat = TerminalChat(owner, plain=plain, profile=profile,
-                            multi_line=bool(args.multi_line or profile.terminal.get("multi_line")))
+        chat = TerminalChat(owner, plain=plain, profile=profile, multi_line=bool(config.terminal.get("multi_line")))
         if args.conversations and not _resume(chat):
             return EXIT_OK
         if owner.auto_run:
-            chat.display.warning(auto_run_warning(owner))
+            chat.display.warning(auto_run_warning(owner.safe_mode))
         if (hint := _key_hint(owner)) is not None:
             chat.display.warning(hint)
         chat.display.notice(f"oi_voice {oi_voice.__version__} with {owner.llm.model}"
@@ -202,7 +153,7 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     if owner.auto_run:
-        print(auto_run_warning(owner), file=sys.stderr)
+        print(auto_run_warning(owner.safe_mode), file=sys.stderr)
     if (hint := _key_hint(owner)) is not None:
         print(hint, file=sys.stderr)
     if stdin_mode and not message:

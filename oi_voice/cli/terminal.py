@@ -7,12 +7,8 @@ engine has finished with it before the prompt comes back, so the next message wo
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import signal
 import sys
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +17,8 @@ from oi_voice.cli.reader import LineReader, is_plain, set_default_reader
 from oi_voice.core.history import data_dir
 from oi_voice.core.interpreter import Interpreter
 from oi_voice.errors import ConfigError, OIVoiceError
+from oi_voice.frontend.approval import auto_run_warning
+from oi_voice.frontend.runtime import sigint_deferred
 
 log = logging.getLogger("oi_voice.cli")
 
@@ -39,20 +37,6 @@ class TurnResult:
     stopped: bool = False
     #: The error was in the settings (exit code 2 rather than 1).
     config_error: bool = False
-
-
-@contextlib.contextmanager
-def sigint_deferred() -> Iterator[None]:
-    """Hold Ctrl-C while the engine winds a turn down; a held Ctrl-C is dropped (the turn
-    is already stopping). Without this a second Ctrl-C could leave the turn half-closed."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, lambda _sig, _frame: None)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def run_turn(owner: Interpreter, message: str | dict[str, Any] | list[dict[str, Any]],
@@ -89,12 +73,6 @@ def run_turn(owner: Interpreter, message: str | dict[str, Any] | list[dict[str, 
             if result.stopped:
                 display.line("[stopped]", style="bold yellow")
     return result
-
-
-def auto_run_warning(owner: Interpreter) -> str:
-    """The one-line warning shown when code will run without asking."""
-    extra = "" if owner.safe_mode == "off" else f" (safe_mode {owner.safe_mode}: high-risk code still asks)"
-    return f"Warning: auto_run is on: code will run without asking you first{extra}. Ctrl-C stops a run."
 
 
 class TerminalChat:
@@ -176,5 +154,5 @@ def interactive_chat(owner: Interpreter, *, plain: bool | None = None, multi_lin
     """``interpreter.chat()`` with no message: a terminal chat until end of input."""
     chat = TerminalChat(owner, plain=plain, multi_line=multi_line)
     if owner.auto_run:
-        chat.display.warning(auto_run_warning(owner))
+        chat.display.warning(auto_run_warning(owner.safe_mode))
     chat.loop()

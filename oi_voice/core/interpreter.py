@@ -19,7 +19,6 @@ import platform
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -34,6 +33,7 @@ from oi_voice.core.loop import Turn, TurnConfig, event_chunk
 from oi_voice.errors import BusyError, ConfigError, OIVoiceError
 from oi_voice.llm import ChatRequest
 from oi_voice.llm.catalog import model_info
+from oi_voice.settings import SCHEMA, apply_defaults, environment_settings
 
 if TYPE_CHECKING:
     from oi_voice.llm.local import LocalEndpoint
@@ -126,30 +126,36 @@ class Display(Protocol):
         """The turn is over."""
 
 
-@dataclass
 class LLM:
-    """Model settings, named as in Open Interpreter (``interpreter.llm.model`` ...)."""
+    """Model settings, named as in Open Interpreter (``interpreter.llm.model`` ...).
 
-    # The environment comes after defaults and profiles, before flags.
-    model: str = field(default_factory=lambda: os.environ.get("OI_VOICE_MODEL", "gpt-4o"))
-    api_base: str | None = field(default_factory=lambda: os.environ.get("OI_VOICE_API_BASE") or None)
-    api_key: str | None = field(default_factory=lambda: os.environ.get("OI_VOICE_API_KEY") or None)
-    api_version: str | None = None
-    temperature: float = 0.0
-    context_window: int | None = None
-    max_tokens: int | None = None
+    The attributes, their defaults and their help are the ``llm.*`` settings of
+    :data:`oi_voice.settings.SCHEMA`; the annotations here are for type checkers.
+    """
+
+    model: str
+    api_base: str | None
+    api_key: str | None
+    api_version: str | None
+    temperature: float
+    context_window: int | None
+    max_tokens: int | None
     #: None: decide from the model catalog (unknown models get markdown fences).
-    supports_functions: bool | None = None
-    supports_vision: bool | None = None
+    supports_functions: bool | None
+    supports_vision: bool | None
     #: "auto": OpenAI-compatible servers (api_base set) over httpx, other providers via litellm.
-    transport: str = "auto"
-    #: Seconds without data from the model server before giving up.
-    timeout: float = 60.0
-    #: Attempts for transient failures (refused connection, 429, 5xx).
-    max_retries: int = 3
-    #: With ``model = "local"``: a GGUF file to serve instead of the bundled coder model.
-    local_model: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    transport: str
+    timeout: float
+    max_retries: int
+    local_model: str | None
+    extra: dict[str, Any]
+
+    def __init__(self) -> None:
+        apply_defaults(self, "llm")
+
+    def __repr__(self) -> str:
+        shown = {k: ("***" if k == "api_key" and v else v) for k, v in vars(self).items()}
+        return "LLM(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
     def resolved_functions(self) -> bool:
         """Whether to use native tool calls."""
@@ -249,18 +255,30 @@ class Interpreter:
     #: Serves an interpreter over HTTP; set by ``oi_voice/__init__`` (core imports no front end).
     server_factory: ClassVar[Callable[..., None] | None] = None
 
+    # The settings (defaults and help in oi_voice.settings.SCHEMA); annotated for type checkers.
+    system_message: str
+    custom_instructions: str
+    auto_run: bool
+    offline: bool
+    verbose: bool
+    max_output: int
+    max_steps: int
+    safe_mode: str
+    conversation_history: bool
+
     def __init__(self, **settings: Any) -> None:
         self.llm = LLM()
         self.computer = ComputerAPI(self)
         self.system_message = DEFAULT_SYSTEM_MESSAGE
-        self.custom_instructions = ""
-        self.auto_run = False
-        self.offline = False
-        self.verbose = False
-        self.max_output = 2800
-        self.max_steps = 20
-        self.safe_mode = "off"
-        self.conversation_history = True
+        apply_defaults(self)
+        # The environment outranks the defaults (a profile, applied later, outranks it in turn).
+        try:
+            environment = environment_settings()
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        for key, value in environment.items():
+            if SCHEMA[key].target == "interpreter":
+                self.set(key, value)
         #: Answers approval requests for any front end: fn(ApprovalRequest) -> Decision.
         self.approver: Callable[[ApprovalRequest], Decision] | None = None
         self.gate = ApprovalGate()

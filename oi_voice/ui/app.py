@@ -5,8 +5,8 @@ are painted before anything heavy is imported; then the bridge builds the engine
 (kernel starting in the background), opens the microphone and speaker and loads the
 speech model on a worker thread, showing its progress in the window's banner.
 
-The model, profile and voice flags are those of ``oi-voice --headless`` (which are
-``oi``'s); the settings dialog saves into the user's copy of the profile.
+The model, profile and voice flags are those of ``oi-voice --headless`` (derived from the
+settings schema, like ``oi``'s); the settings dialog saves into the user's copy of the profile.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ APP_PROFILE = "voice"
 
 def build_parser() -> argparse.ArgumentParser:
     """``oi-voice``'s parser (shared with the headless runner, so ``--help`` needs no Qt)."""
-    from oi_voice.voice.headless import build_parser as voice_parser
+    from oi_voice.frontend.headless import build_parser as voice_parser
 
     return voice_parser()
 
@@ -91,7 +91,9 @@ class DesktopApp(QObject):
         super().__init__()
         self.args = args
         self.qapp = qapp
-        self.profile = "local" if args.local else "fast" if args.fast else (args.profile or APP_PROFILE)
+        from oi_voice.frontend.config import pick_profile
+
+        self.profile = pick_profile(args, APP_PROFILE)
         # The YAML only: the key store (the OS keyring) is asked after the first paint.
         self.settings = read_profile_settings(self.profile)
         self.bridge = Bridge(self)
@@ -266,15 +268,16 @@ class DesktopApp(QObject):
 def build_session(args: argparse.Namespace, profile: str, settings: AppSettings,
                   report: Any) -> VoiceSession:
     """The Interpreter and voice session for ``args`` (on the start-up thread: it imports and loads)."""
-    from oi_voice.voice.headless import configure, voice_config
-    from oi_voice.voice.pipeline import VoiceSession
+    from oi_voice.frontend.config import configure
+    from oi_voice.voice.pipeline import VoiceConfig, VoiceSession
 
     report("Starting the engine…")
     args = argparse.Namespace(**{**vars(args), "profile": profile})
-    interpreter, voice_settings = configure(args)
-    if settings.api_key and args.api_key is None:
+    configured = configure(args, "oi-voice", default_profile=APP_PROFILE)
+    interpreter = configured.interpreter
+    if settings.api_key and configured.sources.get("llm.api_key") != "flag":  # the stored key is below a flag only
         interpreter.set("llm.api_key", settings.api_key)
-    config = voice_config(args, voice_settings)
+    config = VoiceConfig.from_settings(configured.voice)
     if interpreter.llm.model == "local":
         report("Loading the local model…")
         from oi_voice.llm import local
@@ -305,26 +308,12 @@ def settings_choices() -> dict[str, Any]:
     return choices
 
 
-def _logging(path: str | None, verbose: bool) -> None:
-    root = logging.getLogger("oi_voice")
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    root.propagate = False  # a library's basicConfig must not print our lines a second time
-    console = logging.StreamHandler()
-    console.setLevel(logging.INFO if verbose else logging.WARNING)
-    console.setFormatter(logging.Formatter("oi-voice: %(message)s"))
-    root.addHandler(console)
-    if path:
-        handler = logging.FileHandler(path, encoding="utf-8")
-        handler.setLevel(logging.INFO)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-        root.addHandler(handler)
-    logging.getLogger("traitlets").setLevel(logging.ERROR)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Start the desktop app; returns its exit code."""
     args = build_parser().parse_args(argv)
-    _logging(args.log_file, bool(args.verbose))
+    from oi_voice.frontend.runtime import setup_logging
+
+    setup_logging(bool(args.verbose), prefix="oi-voice: ", log_file=args.log_file, propagate=False)
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) \
             and os.environ.get("QT_QPA_PLATFORM", "") not in ("offscreen", "minimal"):
         print("oi-voice: no display (DISPLAY and WAYLAND_DISPLAY are unset): use `oi` for the terminal chat "

@@ -1,7 +1,7 @@
 """``oi-voice``: the desktop app's entry point, and its window-less modes.
 
 ``--headless`` and ``--list-devices`` (and ``--help``) are handled by
-:mod:`oi_voice.voice.headless` without importing PySide6, so they work on machines
+:mod:`oi_voice.frontend.headless` without importing PySide6, so they work on machines
 with no display and no Qt. Everything else starts the desktop app, ``oi_voice.ui.app``.
 """
 
@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run ``oi-voice`` with ``argv`` (default: the command line); returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     if any(a in _HEADLESS for a in args):
-        from oi_voice.voice.headless import main as headless_main
+        from oi_voice.frontend.headless import main as headless_main
 
         return headless_main(args)
     try:

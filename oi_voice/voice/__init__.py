@@ -11,8 +11,9 @@ The pieces, each usable alone:
   streaming markdown reply gets said, and when;
 - :mod:`~oi_voice.voice.confirm`: "Run two lines of shell that delete files?" -> yes/no;
 - :mod:`~oi_voice.voice.pipeline`: :class:`VoiceSession`, all of it around an Interpreter;
-- :mod:`~oi_voice.voice.events`: the typed events a session emits;
-- :mod:`~oi_voice.voice.headless`: ``oi-voice --headless`` and ``--list-devices``.
+- :mod:`~oi_voice.voice.events`: the typed events a session emits.
+
+``oi-voice --headless`` is a front end: :mod:`oi_voice.frontend.headless`.
 
 Names are loaded on first use: ``import oi_voice.voice`` imports neither numpy,
 sounddevice nor faster-whisper.

@@ -21,13 +21,14 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from oi_voice.core.approval import Decision
 from oi_voice.core.engine_thread import EngineThread
 from oi_voice.errors import AudioDeviceError, BusyError, OIVoiceError
+from oi_voice.settings import Record
 from oi_voice.voice.capture import AudioSource, Capture, Listener, Microphone, Utterance
 from oi_voice.voice.confirm import SpokenConfirmation
 from oi_voice.voice.events import (
@@ -65,44 +66,13 @@ log = logging.getLogger("oi_voice.voice")
 Fallback = Callable[[dict[str, Any]], "Decision | None"]
 
 
-@dataclass
-class VoiceConfig:
-    """Voice settings; profile keys ``voice.*`` map onto the fields of the same name."""
+class VoiceConfig(Record, view="voice"):
+    """Voice settings: one field per ``voice.*`` setting of :data:`oi_voice.settings.SCHEMA`,
+    named without the prefix (``stt_model``, ``language``, ``vad_silence`` ...).
 
-    #: faster-whisper model: a size name or a CTranslate2 folder; None: the packaged tiny.en.
-    stt_model: str | None = None
-    #: Spoken language (None: detect; English-only models always use "en").
-    language: str | None = "en"
-    input_device: str | int | None = None
-    output_device: str | int | None = None
-    #: Hands-free turns end when the voice activity detector hears ``vad_silence`` s of silence.
-    vad: bool = True
-    vad_silence: float = 0.7
-    #: Seconds of audio kept from before push-to-talk was pressed.
-    preroll: float = 1.0
-    speak_replies: bool = True
-    tts_voice: str | None = None
-    tts_rate: int | None = None
-    confirm_by_voice: bool = True
-    barge_in: bool = True
-    #: Seconds to wait for a spoken answer to start.
-    answer_timeout: float = 6.0
-    #: Segments Whisper rates at least this likely to be silence are dropped.
-    no_speech_threshold: float = 0.6
-    #: A turn (model and code) gives up after this many seconds.
-    turn_timeout: float = 600.0
-    push_to_talk: str = "F9"
-    enabled: bool = True
-    #: Hold a transcript for the user to edit (TranscriptHeld) instead of sending it at once.
-    review_transcripts: bool = False
-
-    @classmethod
-    def from_settings(cls, settings: Mapping[str, Any], **overrides: Any) -> VoiceConfig:
-        """From a profile's ``voice`` mapping (unknown keys ignored), then ``overrides`` (None skipped)."""
-        names = {f.name for f in fields(cls)}
-        values = {k: v for k, v in settings.items() if k in names}
-        values.update({k: v for k, v in overrides.items() if v is not None and k in names})
-        return cls(**values)
+    ``VoiceConfig.from_settings(profile.voice, **overrides)`` takes a profile's ``voice``
+    mapping (unknown keys ignored), then ``overrides`` (None skipped).
+    """
 
 
 @dataclass

@@ -5,9 +5,10 @@
 
 One spoken turn end to end: speech -> transcript -> model -> approval -> run -> spoken
 answer, printing the transcript, the code, its output, the reply and a latency line.
-Model and profile flags are ``oi``'s own (``oi_voice.cli.flags``). Errors are one line
-on stderr, never a traceback. Exit codes: 0 done; 1 the turn failed (nothing heard, a
-model error, no microphone); 2 a usage, file or settings error; 130 Ctrl-C.
+The model, profile and voice flags are derived from the settings schema, like ``oi``'s
+(:mod:`oi_voice.frontend.config`). Errors are one line on stderr, never a traceback.
+Exit codes: 0 done; 1 the turn failed (nothing heard, a model error, no microphone);
+2 a usage, file or settings error; 130 Ctrl-C.
 """
 
 from __future__ import annotations
@@ -20,18 +21,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from oi_voice.errors import AudioDeviceError, AudioFileError, ConfigError, OIVoiceError
+from oi_voice.frontend.config import Parser, add_profile_flags, add_setting_flags
+from oi_voice.frontend.runtime import EXIT_FAILED, EXIT_OK, EXIT_USAGE, exit_code_of
+from oi_voice.settings import SCHEMA, Schema
 
 if TYPE_CHECKING:
     from oi_voice.core.approval import Decision
     from oi_voice.core.interpreter import Interpreter
     from oi_voice.voice.events import VoiceEvent
     from oi_voice.voice.pipeline import VoiceConfig
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-#: ``oi`` flags without a setting path that still apply to a voice turn (the profile
-#: choice); every ``oi`` flag that sets an Interpreter setting is taken as well.
-PROFILE_FLAGS = ("profile", "local", "fast")
 
 EPILOG = """\
 examples:
@@ -43,10 +41,8 @@ Without --headless, oi-voice starts the desktop app.
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser of ``oi-voice`` (headless and device options, plus ``oi``'s model flags)."""
-    from oi_voice.cli.flags import Parser
-
+def build_parser(schema: Schema = SCHEMA) -> argparse.ArgumentParser:
+    """The parser of ``oi-voice``: its own options, the voice settings' flags and ``oi``'s model flags."""
     parser = Parser(prog="oi-voice", description="oi_voice by voice: speak, approve, hear the answer.",
                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
     voice = parser.add_argument_group("voice")
@@ -58,55 +54,29 @@ def build_parser() -> argparse.ArgumentParser:
                        help="where the spoken reply goes: a WAV file or 'speaker' (default)")
     voice.add_argument("--answer", action="append", default=[], metavar="FILE",
                        help="with --input FILE: a spoken answer to a confirmation question (repeatable)")
-    voice.add_argument("--input-device", metavar="NAME|INDEX", help="microphone (see --list-devices)")
-    voice.add_argument("--output-device", metavar="NAME|INDEX", help="speaker (see --list-devices)")
-    voice.add_argument("--stt-model", metavar="NAME|PATH",
-                       help="faster-whisper model: a size name or a CTranslate2 folder (default: packaged tiny.en)")
-    voice.add_argument("--language", metavar="CODE", help="spoken language (default en)")
-    voice.add_argument("--voice", dest="tts_voice", metavar="VOICE", help="text-to-speech voice: id, name or language")
-    voice.add_argument("--rate", dest="tts_rate", type=int, metavar="WPM", help="speech rate in words per minute")
-    voice.add_argument("--vad-silence", type=float, metavar="SECONDS",
-                       help="silence that ends a hands-free utterance (default 0.7)")
     voice.add_argument("--listen-timeout", type=float, default=30.0, metavar="SECONDS",
                        help="with --input mic: how long to wait for speech (default 30)")
-    voice.add_argument("--no-voice-confirm", dest="confirm_by_voice", action="store_false", default=None,
-                       help="do not ask for spoken yes/no before running code (use the keyboard)")
+    add_setting_flags(voice, "oi-voice", schema, targets=("voice",))
     app = parser.add_argument_group("desktop app (without --headless)")
     app.add_argument("--log-file", metavar="PATH", help="write the app's log (INFO and up) to PATH")
     app.add_argument("--no-tray", action="store_true", help="no tray icon: the window carries everything")
     app.add_argument("--no-global-hotkey", action="store_true",
                      help="push-to-talk only while the window has focus")
     model = parser.add_argument_group("model and profile (as in `oi`)")
-    for flag in _model_flags():
-        kwargs: dict[str, Any] = {"dest": flag.dest, "help": flag.help, "default": None}
-        if flag.type is None:
-            kwargs["action"] = argparse.BooleanOptionalAction if flag.negatable else "store_true"
-        else:
-            kwargs.update(type=flag.type, choices=flag.choices, metavar=flag.metavar)
-        model.add_argument(*flag.names, **kwargs)
+    add_setting_flags(model, "oi-voice", schema, targets=("interpreter",))
+    add_profile_flags(model)
     return parser
-
-
-def _model_flags() -> list[Any]:
-    """``oi``'s flags that set Interpreter settings or pick the profile (not its terminal options)."""
-    from oi_voice.cli.flags import FLAGS
-
-    return [f for f in FLAGS if f.path is not None or f.dest in PROFILE_FLAGS]
 
 
 def main(argv: list[str] | None = None) -> int:
     """``oi-voice`` with ``--headless`` or ``--list-devices``; returns the exit code."""
     args = build_parser().parse_args(argv)
-    try:
-        if args.list_devices:
-            return list_devices()
-        if not args.headless:
-            _fail("nothing to do: give --headless or --list-devices (without them oi-voice starts the app)")
-            return EXIT_USAGE
-        return run_headless(args)
-    except KeyboardInterrupt:
-        print(file=sys.stderr)
-        return EXIT_INTERRUPTED
+    if args.list_devices:
+        return exit_code_of(list_devices)
+    if not args.headless:
+        _fail("nothing to do: give --headless or --list-devices (without them oi-voice starts the app)")
+        return EXIT_USAGE
+    return exit_code_of(lambda: run_headless(args))
 
 
 def _fail(message: str) -> None:
@@ -127,52 +97,22 @@ def list_devices() -> int:
     return EXIT_OK
 
 
-def configure(args: argparse.Namespace) -> tuple[Interpreter, dict[str, Any]]:
-    """An Interpreter with profile < environment < flags applied, and the profile's voice settings."""
-    from oi_voice.core.interpreter import Interpreter
-    from oi_voice.profiles import DEFAULT_PROFILE, apply, apply_environment, ensure_user_profiles, load_profile
-
-    name = "local" if args.local else "fast" if args.fast else (args.profile or DEFAULT_PROFILE)
-    ensure_user_profiles()
-    profile = load_profile(name)
-    owner = Interpreter()
-    apply(profile, owner)
-    apply_environment(owner)
-    if args.local:
-        owner.set("llm.model", profile.settings.get("llm.model", "local"))
-    for flag in _model_flags():  # flags outrank the profile and the environment
-        value = getattr(args, flag.dest, None)
-        if flag.path is not None and value is not None:
-            owner.set(flag.path, value)
-    return owner, dict(profile.voice)
-
-
-def voice_config(args: argparse.Namespace, voice_settings: dict[str, Any]) -> VoiceConfig:
-    """The profile's ``voice`` settings with the voice flags of ``args`` on top."""
-    from oi_voice.voice.pipeline import VoiceConfig
-
-    return VoiceConfig.from_settings(
-        voice_settings, stt_model=args.stt_model, language=args.language, tts_voice=args.tts_voice,
-        tts_rate=args.tts_rate, vad_silence=args.vad_silence, input_device=args.input_device,
-        output_device=args.output_device, confirm_by_voice=args.confirm_by_voice)
-
-
 def keyboard_fallback(content: dict[str, Any]) -> Decision:
     """Decide a run the voice left open: ask on the terminal, or decline without one."""
     from oi_voice.core.approval import Decision
+    from oi_voice.frontend.approval import ask_approval
 
     if not sys.stdin.isatty():
         return Decision.decline("it was not approved (no spoken yes, and no keyboard to ask)", source="api")
-    summary = content.get("summary") or "Run this code?"
-    while True:
-        try:
-            answer = input(f"{summary} (y/n) ").strip().lower()
-        except EOFError:
-            return Decision.decline("it was not approved", source="keyboard")
-        if answer in ("y", "yes"):
-            return Decision.run(source="keyboard")
-        if answer in ("n", "no", ""):
-            return Decision.decline("the user said no", source="keyboard")
+    print(content.get("summary") or "Run this code?", flush=True)
+    return ask_approval(_input, print, content)
+
+
+def _input(prompt: str) -> str | None:
+    try:
+        return input(prompt)
+    except EOFError:
+        return None
 
 
 class _Printer:
@@ -253,24 +193,25 @@ def run_headless(args: argparse.Namespace) -> int:
         except AudioDeviceError as exc:
             _fail(str(exc))
             return EXIT_FAILED
+    from oi_voice.frontend.approval import auto_run_warning
+    from oi_voice.frontend.config import configure
+    from oi_voice.frontend.runtime import setup_logging
+    from oi_voice.voice.pipeline import VoiceConfig
+
     try:
-        owner, voice_settings = configure(args)
+        config = configure(args, "oi-voice")
     except ConfigError as exc:
         _fail(f"settings error: {exc}")
         return EXIT_USAGE
-    import logging
-
+    owner = config.interpreter
+    setup_logging(bool(owner.verbose))
     if owner.verbose:
-        from oi_voice.cli.main import set_logging
-
-        set_logging(True)
-    # jupyter_client's teardown warns through traitlets' logger with no handler configured,
-    # which Python prints as a bare "WARNING:traitlets:..." line after our output.
-    logging.getLogger("traitlets").setLevel(logging.ERROR)
+        for line in config.describe():
+            print(f"Setting {line}", file=sys.stderr)
     if owner.auto_run:
-        print("oi-voice: auto_run is on (-y): code runs without asking.", file=sys.stderr)
+        print(auto_run_warning(owner.safe_mode), file=sys.stderr)
     try:
-        return _turn(args, owner, voice_settings, audio, answers, from_mic, to_speaker)
+        return _turn(args, owner, VoiceConfig.from_settings(config.voice), audio, answers, from_mic, to_speaker)
     except OIVoiceError as exc:
         _fail(str(exc))
         return EXIT_FAILED
@@ -278,13 +219,12 @@ def run_headless(args: argparse.Namespace) -> int:
         owner.close()
 
 
-def _turn(args: argparse.Namespace, owner: Interpreter, voice_settings: dict[str, Any], audio: Any,
+def _turn(args: argparse.Namespace, owner: Interpreter, config: VoiceConfig, audio: Any,
           answers: list[Any], from_mic: bool, to_speaker: bool) -> int:
     from oi_voice.voice.capture import FileAnswers, Utterance
     from oi_voice.voice.pipeline import VoiceSession
     from oi_voice.voice.tts import Speaker, WavFileSpeaker
 
-    config = voice_config(args, voice_settings)
     speaker: Speaker | None = None if to_speaker else WavFileSpeaker(args.output)
     session = VoiceSession(owner, config, microphone=from_mic, speaker=speaker,
                            answers=FileAnswers(answers) if answers else None, fallback=keyboard_fallback)
