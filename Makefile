@@ -42,6 +42,7 @@ package: setup
 lint: setup
 	$(BIN)/ruff check oi_voice tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 setup: system-deps $(STAMP)
 
