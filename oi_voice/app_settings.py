@@ -80,7 +80,15 @@ def app_settings_class(schema: Schema = SCHEMA) -> type[AppSettings]:
     """:class:`AppSettings`, or for another schema a subclass with that schema's dialog fields."""
     if schema is AppSettings.schema:
         return AppSettings
-    return types.new_class("AppSettings", (AppSettings,), {"schema": schema})
+    with _classes_lock:
+        cls = _classes.get(schema)
+        if cls is None:  # one class per schema: records of the same schema compare equal
+            cls = _classes[schema] = types.new_class("AppSettings", (AppSettings,), {"schema": schema})
+        return cls
+
+
+_classes: dict[Schema, type[AppSettings]] = {}
+_classes_lock = threading.Lock()
 
 
 def profile_keys(schema: Schema = SCHEMA) -> dict[str, str]:

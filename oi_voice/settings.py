@@ -80,6 +80,8 @@ class DialogField:
     widget: Literal["auto", "key", "folder"] = "auto"
     #: What the dialog shows when the profile does not set the key (default: the setting's default).
     unset: Any = ENGINE_DEFAULT
+    #: Place in its group: fields go by (order, declaration order).
+    order: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,8 +270,16 @@ class Schema:
         return [s for s in self if program in s.programs]
 
     def dialog(self) -> list[Setting]:
-        """The settings the settings dialog shows, in declaration order."""
-        return [s for s in self if s.field is not None]
+        """The settings the settings dialog shows: by group (:data:`DIALOG_GROUPS`), then order."""
+        shown = [s for s in self if s.field is not None]
+
+        def place(setting: Setting) -> tuple[int, int]:
+            assert setting.field is not None
+            group = setting.field.group
+            rank = DIALOG_GROUPS.index(group) if group in DIALOG_GROUPS else len(DIALOG_GROUPS)
+            return rank, setting.field.order
+
+        return sorted(shown, key=place)
 
 
 def _s(key: str, kind: Kind, default: Any, help: str, **options: Any) -> Setting:
@@ -279,6 +289,8 @@ def _s(key: str, kind: Kind, default: Any, help: str, **options: Any) -> Setting
 _V: dict[str, Any] = {"target": "voice"}
 _T: dict[str, Any] = {"target": "terminal"}
 
+#: The settings dialog's groups, top to bottom (a group not listed comes last).
+DIALOG_GROUPS = ("Model", "Voice", "Behaviour")
 #: Models offered in the dialog's model box (any litellm model name can be typed).
 MODEL_SUGGESTIONS = ("local", "gpt-4o-mini", "gpt-4o", "ollama/llama3.1", "anthropic/claude-3-5-haiku-latest")
 #: faster-whisper sizes offered (a model folder can be browsed for).
@@ -332,7 +344,7 @@ SCHEMA = Schema([
        flag_help="custom instructions, appended to the system message", metavar="TEXT"),
     _s("auto_run", "bool", False, "run code without asking", flags=("-y", "--auto_run"),
        flag_help="run generated code without asking (prints a warning)",
-       field=DialogField("Run code without asking", "Behaviour")),
+       field=DialogField("Run code without asking", "Behaviour", order=1)),
     _s("offline", "bool", False, "turn off online features other than the model", flags=("-o", "--offline"),
        flag_help="turn off online features (except the model, if it is hosted)"),
     _s("verbose", "bool", False, "print detailed logs", flags=("-v", "--verbose")),

@@ -191,7 +191,9 @@ def serve(interpreter: Interpreter, host: str = "127.0.0.1", port: int = 8000, t
         print("Note: plain HTTP. The token and the conversation cross the network unencrypted; use a "
               "trusted network, an SSH tunnel or a TLS proxy.", file=sys.stderr, flush=True)
     if getattr(interpreter, "auto_run", False):
-        print("Warning: auto_run is on, so the model's code runs without asking.", file=sys.stderr, flush=True)
+        from oi_voice.frontend.approval import auto_run_warning
+
+        print(auto_run_warning(getattr(interpreter, "safe_mode", "off")), file=sys.stderr, flush=True)
     try:
         running.wait()
     except KeyboardInterrupt:

@@ -1,5 +1,12 @@
 """The settings dialog: model, API key, profile, speech in and out, keys and behaviour.
 
+The form is derived from the settings schema: every setting with a
+:class:`~oi_voice.settings.DialogField` gets a widget named after its
+:class:`~oi_voice.app_settings.AppSettings` field, in its group, chosen by its kind (a
+check box for a bool, a spin box for a number, a drop-down for suggestions or names
+gathered at run time, a key field, a text field). Only the profile picker and the API
+key (kept by the key store, not in the profile) are built by hand.
+
 The dialog edits an :class:`~oi_voice.app_settings.AppSettings` and returns the edited copy
 from :meth:`SettingsDialog.settings`; the caller saves it. It never lists audio devices,
 voices or asks the keyring: the caller gathers those off the Qt thread and passes them in.
@@ -9,8 +16,9 @@ Picking another profile shows that profile's saved settings (read from its YAML 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QKeySequence
@@ -25,6 +33,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QKeySequenceEdit,
     QLabel,
+    QLayout,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -36,26 +45,15 @@ from PySide6.QtWidgets import (
 
 from oi_voice.app_settings import AppSettings, read_profile_settings
 from oi_voice.errors import OIVoiceError
+from oi_voice.frontend.approval import auto_run_warning
+from oi_voice.settings import API_BASE_EXAMPLE, LANGUAGES, MODEL_SUGGESTIONS, STT_SUGGESTIONS, Setting
+
+__all__ = ["API_BASE_EXAMPLE", "LANGUAGES", "MODEL_SUGGESTIONS", "STT_SUGGESTIONS", "SettingsDialog",
+           "api_base_problem", "push_to_talk_problem"]
 
 log = logging.getLogger("oi_voice.ui")
 
-#: Models offered in the model box (any litellm model name can be typed).
-MODEL_SUGGESTIONS = ("local", "gpt-4o-mini", "gpt-4o", "ollama/llama3.1", "anthropic/claude-3-5-haiku-latest")
-#: faster-whisper sizes offered (a model folder can be browsed for).
-STT_SUGGESTIONS = ("tiny.en", "base.en", "small.en")
-#: Spoken languages offered (any Whisper language code can be typed).
-LANGUAGES = ("en", "de", "es", "fr", "it", "nl", "pt", "pl", "ja", "zh")
-#: The API base shown as an example.
-API_BASE_EXAMPLE = "http://localhost:11434/v1"
-#: The entry that means "no setting" in the device, voice and language boxes.
-SYSTEM_DEFAULT = "(system default)"
-DEFAULT = "(default)"
-DETECT = "(detect)"
-#: The speech rate box's range; one below the minimum shows DEFAULT and means None.
-RATE_MIN, RATE_MAX = 80, 400
-
-AUTO_RUN_WARNING = ("Code will run without asking: whatever the model writes runs on this computer at once, "
-                    "with your permissions.\n\nTurn on auto-run?")
+AUTO_RUN_WARNING = auto_run_warning(question=True)
 
 
 def api_base_problem(text: str) -> str | None:
@@ -79,8 +77,21 @@ def push_to_talk_problem(sequence: QKeySequence) -> str | None:
     return None
 
 
+class FieldEditor:
+    """One setting's widget: shows a value, gives back the edited one."""
+
+    def __init__(self, setting: Setting, widget: QWidget, row: QWidget | QLayout,
+                 show: Callable[[Any], None], read: Callable[[], Any]) -> None:
+        self.setting, self.widget, self.row = setting, widget, row
+        self.show, self.read = show, read
+
+
 class SettingsDialog(QDialog):
-    """Edit :class:`AppSettings`; :meth:`settings` gives the result once accepted."""
+    """Edit :class:`AppSettings`; :meth:`settings` gives the result once accepted.
+
+    Each field's widget is also an attribute named after the field (``dialog.model``,
+    ``dialog.tts_rate`` ...); :attr:`fields` maps field names to their editors.
+    """
 
     #: Emitted after the user confirmed (True) or refused (False) turning auto-run on.
     auto_run_confirmed = Signal(bool)
@@ -96,7 +107,9 @@ class SettingsDialog(QDialog):
         self._key_profile = settings.profile
         self._profile_broken = False
         self._filled = settings
-        self._voices, self._inputs, self._outputs = list(voices), list(input_devices), list(output_devices)
+        self._options = {"voices": list(voices), "input_devices": list(input_devices),
+                         "output_devices": list(output_devices)}
+        self._problems: dict[str, tuple[QLabel, Callable[[], str | None]]] = {}
 
         # -- Profile --
         self.profile = _named(QComboBox(), "profile")
@@ -104,15 +117,7 @@ class SettingsDialog(QDialog):
         self.profile.setToolTip("Settings are saved into this profile, and the app uses it.")
         self.profile_error = self._error_label("profile_error")
 
-        # -- Model --
-        self.model = _named(QComboBox(), "model")
-        self.model.setEditable(True)
-        self.model.addItems(MODEL_SUGGESTIONS)
-        self.model.setToolTip('A litellm model name; "local" runs the bundled model on this computer.')
-        self.api_base = _named(QLineEdit(), "api_base")
-        self.api_base.setPlaceholderText(API_BASE_EXAMPLE)
-        self.api_base.setToolTip("An OpenAI-compatible server (Ollama, LM Studio, llama.cpp); empty: the provider's.")
-        self.api_base_error = self._error_label("api_base_error")
+        # -- API key: kept by the key store, never in the profile --
         self.api_key = _named(QLineEdit(), "api_key")
         self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
         self.show_key = _named(QToolButton(), "show_key")
@@ -124,37 +129,6 @@ class SettingsDialog(QDialog):
         key_row = QHBoxLayout()
         key_row.addWidget(self.api_key, 1)
         key_row.addWidget(self.show_key)
-
-        # -- Voice --
-        self.stt_model = _named(QComboBox(), "stt_model")
-        self.stt_model.setEditable(True)
-        self.stt_model.addItems(STT_SUGGESTIONS)
-        self.stt_model.setToolTip("A faster-whisper size, or a folder holding a CTranslate2 Whisper model.")
-        self.stt_browse = _named(QPushButton("Browse…"), "stt_browse")
-        self.stt_browse.clicked.connect(self.browse_stt_model)
-        stt_row = QHBoxLayout()
-        stt_row.addWidget(self.stt_model, 1)
-        stt_row.addWidget(self.stt_browse)
-        self.language = _named(QComboBox(), "language")
-        self.language.setEditable(True)
-        self.language.addItems((DETECT, *LANGUAGES))
-        self.tts_voice = _named(QComboBox(), "tts_voice")
-        self.tts_rate = _named(QSpinBox(), "tts_rate")
-        self.tts_rate.setRange(RATE_MIN - 1, RATE_MAX)
-        self.tts_rate.setSpecialValueText(DEFAULT)
-        self.tts_rate.setSuffix(" words/min")
-        self.input_device = _named(QComboBox(), "input_device")
-        self.output_device = _named(QComboBox(), "output_device")
-
-        # -- Behaviour --
-        self.push_to_talk = _named(QKeySequenceEdit(), "push_to_talk")
-        self.push_to_talk.setMaximumSequenceLength(1)
-        self.push_to_talk.setClearButtonEnabled(True)
-        self.push_to_talk_error = self._error_label("push_to_talk_error")
-        self.confirm_by_voice = _named(QCheckBox("Say what will run and listen for yes or no"), "confirm_by_voice")
-        self.review_transcripts = _named(QCheckBox("Let me edit what I said before it is sent"),
-                                         "review_transcripts")
-        self.auto_run = _named(QCheckBox("Run code without asking"), "auto_run")
 
         buttons = QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         self.buttons = _named(QDialogButtonBox(buttons), "buttons")
@@ -169,35 +143,33 @@ class SettingsDialog(QDialog):
         top.addRow("&Profile:", self.profile)
         top.addRow("", self.profile_error)
         layout.addLayout(top)
-        model_box = _named(QGroupBox("Model"), "model_group")
-        form = QFormLayout(model_box)
-        form.addRow("&Model:", self.model)
-        form.addRow("API &base:", self.api_base)
-        form.addRow("", self.api_base_error)
-        key_label = QLabel("API &key:")
-        key_label.setBuddy(self.api_key)
-        form.addRow(key_label, key_row)
-        form.addRow("", self.key_store)
-        layout.addWidget(model_box)
-        voice_box = _named(QGroupBox("Voice"), "voice_group")
-        form = QFormLayout(voice_box)
-        stt_label = QLabel("&Speech model:")
-        stt_label.setBuddy(self.stt_model)
-        form.addRow(stt_label, stt_row)
-        form.addRow("&Language:", self.language)
-        form.addRow("&Voice:", self.tts_voice)
-        form.addRow("&Rate:", self.tts_rate)
-        form.addRow("&Microphone:", self.input_device)
-        form.addRow("Spea&ker:", self.output_device)
-        layout.addWidget(voice_box)
-        behaviour_box = _named(QGroupBox("Behaviour"), "behaviour_group")
-        form = QFormLayout(behaviour_box)
-        form.addRow("Push to &talk:", self.push_to_talk)
-        form.addRow("", self.push_to_talk_error)
-        form.addRow("", self.confirm_by_voice)
-        form.addRow("", self.review_transcripts)
-        form.addRow("", self.auto_run)
-        layout.addWidget(behaviour_box)
+        #: Field name -> its editor, in the schema's order.
+        self.fields: dict[str, FieldEditor] = {}
+        forms: dict[str, QFormLayout] = {}
+        for name, setting in type(settings).settings.items():
+            assert setting.field is not None
+            group = setting.field.group
+            if group not in forms:
+                box = _named(QGroupBox(group), f"{group.lower()}_group")
+                forms[group] = QFormLayout(box)
+                layout.addWidget(box)
+            editor = self._editor(name, setting)
+            self.fields[name] = editor
+            setattr(self, name, editor.widget)
+            form = forms[group]
+            if isinstance(editor.widget, QCheckBox):
+                form.addRow("", editor.row)
+            else:
+                label = QLabel(setting.field.label)
+                label.setBuddy(editor.widget)
+                form.addRow(label, editor.row)
+            if name in self._problems:
+                form.addRow("", self._problems[name][0])
+            if group == "Model" and name == "api_base":
+                key_label = QLabel("API &key:")
+                key_label.setBuddy(self.api_key)
+                form.addRow(key_label, key_row)
+                form.addRow("", self.key_store)
         layout.addWidget(self.buttons)
 
         self._fill(settings)
@@ -205,9 +177,10 @@ class SettingsDialog(QDialog):
         self.profile.setCurrentText(settings.profile)
         # Connected after filling: showing saved values must not ask or warn.
         self.profile.currentTextChanged.connect(self._profile_changed)
-        self.api_base.textChanged.connect(self._validate)
-        self.push_to_talk.keySequenceChanged.connect(self._validate)
-        self.auto_run.clicked.connect(self._auto_run_clicked)
+        # Turning auto-run on asks first (the schema's auto_run, whatever the field is called).
+        self._auto_run = next((e for e in self.fields.values() if e.setting.key == "auto_run"), None)
+        if self._auto_run is not None and isinstance(self._auto_run.widget, QCheckBox):
+            self._auto_run.widget.clicked.connect(self._auto_run_clicked)
         self._validate()
 
     # -- public --
@@ -223,25 +196,8 @@ class SettingsDialog(QDialog):
             api_key = ""  # the user cleared the key that was shown
         else:
             api_key = None  # nothing was shown, or another profile's key was never read: keep it
-        stt = self.stt_model.currentText().strip()
-        language = self.language.currentText().strip()
-        rate = self.tts_rate.value()
-        return AppSettings(
-            profile=profile,
-            model=self.model.currentText().strip(),
-            api_base=self.api_base.text().strip() or None,
-            api_key=api_key,
-            stt_model=None if not stt or (stt == STT_SUGGESTIONS[0] and self._filled.stt_model is None) else stt,
-            language=None if language in ("", DETECT) else language,
-            tts_voice=_choice(self.tts_voice, DEFAULT),
-            tts_rate=None if rate < RATE_MIN else rate,
-            input_device=_choice(self.input_device, SYSTEM_DEFAULT),
-            output_device=_choice(self.output_device, SYSTEM_DEFAULT),
-            push_to_talk=self.push_to_talk.keySequence().toString(QKeySequence.SequenceFormat.PortableText),
-            confirm_by_voice=self.confirm_by_voice.isChecked(),
-            auto_run=self.auto_run.isChecked(),
-            review_transcripts=self.review_transcripts.isChecked(),
-        )
+        values = {name: editor.read() for name, editor in self.fields.items()}
+        return type(self._original)(profile=profile, api_key=api_key, **values)
 
     def confirm_auto_run(self) -> bool:
         """Warn that code will run without asking; True when the user turns auto-run on anyway."""
@@ -252,37 +208,121 @@ class SettingsDialog(QDialog):
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         return box.exec() == QMessageBox.StandardButton.Yes
 
-    def browse_stt_model(self) -> None:
-        """Pick a folder holding a faster-whisper (CTranslate2) model."""
-        current = Path(self.stt_model.currentText().strip()).expanduser()
+    def browse_folder(self, name: str) -> None:
+        """Pick a folder for field ``name`` (a faster-whisper model folder, for the speech model)."""
+        box = self.fields[name].widget
+        assert isinstance(box, QComboBox)
+        current = Path(box.currentText().strip()).expanduser()
         # A size name such as "tiny.en" is no folder: starting there would offer it as the answer.
         start = str(current) if current.is_absolute() and current.is_dir() else str(Path.home())
-        folder = QFileDialog.getExistingDirectory(self, "Speech model folder", start,
+        folder = QFileDialog.getExistingDirectory(self, "Choose a folder", start,
                                                   QFileDialog.Option.DontUseNativeDialog
                                                   | QFileDialog.Option.ShowDirsOnly)
         if folder:
-            self.stt_model.setEditText(folder)
+            box.setEditText(folder)
+
+    # -- the widgets, by kind --
+
+    def _editor(self, name: str, setting: Setting) -> FieldEditor:
+        field = setting.field
+        assert field is not None
+        if setting.kind == "bool":
+            check = _named(QCheckBox(field.label), name)
+            return FieldEditor(setting, check, check, lambda v: check.setChecked(bool(v)), check.isChecked)
+        if setting.kind == "int":
+            return self._spin_box(name, setting)
+        if field.widget == "key":
+            keys = _named(QKeySequenceEdit(), name)
+            keys.setMaximumSequenceLength(1)
+            keys.setClearButtonEnabled(True)
+            self._problem(name, lambda: push_to_talk_problem(keys.keySequence()))
+            keys.keySequenceChanged.connect(self._validate)
+            return FieldEditor(setting, keys, keys, lambda v: keys.setKeySequence(QKeySequence(v or "")),
+                               lambda: keys.keySequence().toString(QKeySequence.SequenceFormat.PortableText))
+        if field.options:
+            choices = _named(QComboBox(), name)
+            return FieldEditor(setting, choices, choices,
+                               lambda v: _set_choices(choices, field.none_text, self._options[field.options], v),
+                               lambda: _choice(choices, field.none_text))
+        if field.suggestions:
+            return self._suggestions(name, setting)
+        line = _named(QLineEdit(), name)
+        line.setPlaceholderText(field.placeholder)
+        line.setToolTip(field.tooltip)
+        if setting.key == "llm.api_base":
+            self._problem(name, lambda: api_base_problem(line.text()))
+            line.textChanged.connect(self._validate)
+        return FieldEditor(setting, line, line, lambda v: line.setText(v or ""),
+                           lambda: line.text().strip() or (None if setting.optional else ""))
+
+    def _spin_box(self, name: str, setting: Setting) -> FieldEditor:
+        field = setting.field
+        assert field is not None
+        spin = _named(QSpinBox(), name)
+        low = field.minimum if field.minimum is not None else int(setting.minimum or 0)
+        high = field.maximum if field.maximum is not None else 1_000_000
+        nullable = setting.optional and bool(field.none_text)
+        spin.setRange(low - 1 if nullable else low, high)
+        if nullable:
+            spin.setSpecialValueText(field.none_text)
+        spin.setSuffix(field.suffix)
+
+        def show(value: Any) -> None:
+            if value is not None and not low <= value <= high:  # a hand-written profile may go further
+                spin.setRange(min(low, value) - (1 if nullable else 0), max(high, value))
+            spin.setValue(spin.minimum() if value is None else value)
+
+        def read() -> int | None:
+            value = spin.value()
+            return None if nullable and value < low else value
+
+        return FieldEditor(setting, spin, spin, show, read)
+
+    def _suggestions(self, name: str, setting: Setting) -> FieldEditor:
+        """An editable drop-down; an optional setting without a "not set" entry shows None as its first suggestion."""
+        field = setting.field
+        assert field is not None
+        box = _named(QComboBox(), name)
+        box.setEditable(True)
+        box.setToolTip(field.tooltip)
+        if field.none_text:
+            box.addItem(field.none_text)
+        box.addItems(field.suggestions)
+        stand_in = field.none_text or (field.suggestions[0] if setting.optional else "")
+
+        def read() -> str | None:
+            text = box.currentText().strip()
+            if not setting.optional:
+                return text
+            if not text or text == field.none_text:
+                return None
+            if not field.none_text and text == stand_in and getattr(self._filled, name) is None:
+                return None  # the stand-in shown for "not set", left as it was
+            return text
+
+        row: QWidget | QLayout = box
+        if field.widget == "folder":
+            browse = _named(QPushButton("Browse…"), "_".join(name.split("_")[:-1] or [name]) + "_browse")
+            browse.clicked.connect(lambda: self.browse_folder(name))
+            setattr(self, browse.objectName(), browse)
+            row = QHBoxLayout()
+            row.addWidget(box, 1)
+            row.addWidget(browse)
+        return FieldEditor(setting, box, row, lambda v: box.setEditText(v or stand_in), read)
+
+    def _problem(self, name: str, check: Callable[[], str | None]) -> None:
+        """Show what ``check`` finds wrong with field ``name`` under it; OK stays off meanwhile."""
+        label = self._error_label(f"{name}_error")
+        setattr(self, f"{name}_error", label)
+        self._problems[name] = (label, check)
 
     # -- internals --
 
     def _fill(self, settings: AppSettings) -> None:
         """Show ``settings`` in the widgets (not the key: see :meth:`_profile_changed`)."""
         self._filled = settings
-        self.model.setEditText(settings.model)
-        self.api_base.setText(settings.api_base or "")
-        self.stt_model.setEditText(settings.stt_model or STT_SUGGESTIONS[0])
-        self.language.setEditText(settings.language or DETECT)
-        _set_choices(self.tts_voice, DEFAULT, self._voices, settings.tts_voice)
-        rate = settings.tts_rate
-        if rate is not None and not RATE_MIN <= rate <= RATE_MAX:  # a hand-written profile may go further
-            self.tts_rate.setRange(min(RATE_MIN, rate) - 1, max(RATE_MAX, rate))
-        self.tts_rate.setValue(self.tts_rate.minimum() if rate is None else rate)
-        _set_choices(self.input_device, SYSTEM_DEFAULT, self._inputs, settings.input_device)
-        _set_choices(self.output_device, SYSTEM_DEFAULT, self._outputs, settings.output_device)
-        self.push_to_talk.setKeySequence(QKeySequence(settings.push_to_talk))
-        self.confirm_by_voice.setChecked(settings.confirm_by_voice)
-        self.review_transcripts.setChecked(settings.review_transcripts)
-        self.auto_run.setChecked(settings.auto_run)
+        for name, editor in self.fields.items():
+            editor.show(getattr(settings, name))
 
     def _profile_changed(self, name: str) -> None:
         """Show the saved settings of the profile picked (its YAML: quick, no keyring)."""
@@ -295,7 +335,7 @@ class SettingsDialog(QDialog):
             self.api_key.setPlaceholderText("")
         else:
             try:
-                self._fill(read_profile_settings(name))
+                self._fill(read_profile_settings(name, self._original.schema))
             except (OIVoiceError, OSError) as exc:
                 self._profile_broken = True  # saving into a profile that does not load would fail
                 self.profile_error.setText(str(exc))
@@ -309,8 +349,8 @@ class SettingsDialog(QDialog):
         if not checked:
             return
         accepted = self.confirm_auto_run()
-        if not accepted:
-            self.auto_run.setChecked(False)
+        if not accepted and self._auto_run is not None:
+            self._auto_run.show(False)
         self.auto_run_confirmed.emit(accepted)
 
     def _show_key(self, shown: bool) -> None:
@@ -319,12 +359,12 @@ class SettingsDialog(QDialog):
 
     def _validate(self) -> None:
         """Show what is wrong next to its field; OK only when nothing is."""
-        problems = {self.api_base_error: api_base_problem(self.api_base.text()),
-                    self.push_to_talk_error: push_to_talk_problem(self.push_to_talk.keySequence())}
-        for label, problem in problems.items():
+        broken = self._profile_broken
+        for label, check in self._problems.values():
+            problem = check()
             label.setText(problem or "")
             label.setVisible(problem is not None)
-        broken = any(problems.values()) or self._profile_broken
+            broken = broken or problem is not None
         self.ok_button.setEnabled(not broken)
 
     def _error_label(self, name: str) -> QLabel:

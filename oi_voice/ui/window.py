@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from oi_voice.core.approval import Decision
+from oi_voice.frontend.approval import auto_run_warning
 from oi_voice.ui.approval import ApprovalDialog
 from oi_voice.ui.bridge import Bridge
 from oi_voice.ui.chatview import ChatView, OutputBlock, TextBlock
@@ -40,8 +41,7 @@ log = logging.getLogger("oi_voice.ui")
 TITLE = "oi-voice"
 #: A press of the mic button shorter than this is a click (hands-free on/off), not a hold.
 CLICK_SECONDS = 0.35
-AUTO_RUN_WARNING = ("With auto-run on, code the model writes runs without asking you first. "
-                    "High-risk code still asks when safe mode is on. Turn auto-run on?")
+AUTO_RUN_WARNING = auto_run_warning(question=True)
 
 
 class MessageBox(QPlainTextEdit):
