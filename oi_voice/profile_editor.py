@@ -207,34 +207,39 @@ def _put_tail_comment(mapping: Any, name: Any, tail: str) -> None:
 
 
 def _replace(yaml: Any, mapping: Any, name: str, value: Any, lines: list[str]) -> None:
-    """Set ``mapping[name]``, keeping a string's quoting style and an end-of-line comment's distance."""
+    """Set ``mapping[name]``, keeping a string's quoting, a list's style, the comment lines after
+    a block list, and an end-of-line comment's distance from the value."""
     from ruamel.yaml.comments import CommentedSeq
     from ruamel.yaml.error import CommentMark
     from ruamel.yaml.scalarstring import ScalarString
 
     old = mapping[name]
+    tail = ""
     if isinstance(old, ScalarString) and isinstance(value, str) and "\n" not in value:
         value = type(old)(value)  # 'quoted' stays 'quoted'
-    if isinstance(old, CommentedSeq) and isinstance(value, list):
+    elif isinstance(old, CommentedSeq) and isinstance(value, list):
         tail = _take_tail_comment(old)  # the comment lines after the old list close it again
-        new = CommentedSeq(value)
+        value = CommentedSeq(value)
         if old.fa.flow_style():
-            new.fa.set_flow_style()
-        mapping[name] = new
-        if tail and len(new):
-            _put_tail_comment(new, len(new) - 1, tail)
-        return
+            value.fa.set_flow_style()
+    one_line = not isinstance(old, (dict, list)) or _flow(old)
     slots = mapping.ca.items.get(name)
     token = slots[2] if slots and len(slots) > 2 else None
-    if token is not None and not token.value.startswith("\n") and not isinstance(old, (dict, list)):
+    if token is not None and one_line and not token.value.startswith("\n"):
         with contextlib.suppress(KeyError, IndexError, TypeError, AttributeError):
             line, column = mapping.lc.value(name)
-            comment_column = token.start_mark.column
-            written = lines[line][column:comment_column]
+            written = lines[line][column:token.start_mark.column]
             gap = len(written) - len(written.rstrip())
-            new_text = _scalar_text(yaml, value)
-            token.start_mark = CommentMark(column + len(new_text) + max(gap, 1))
+            token.start_mark = CommentMark(column + len(_scalar_text(yaml, value)) + max(gap, 1))
     mapping[name] = value
+    if tail and isinstance(value, CommentedSeq) and len(value):
+        _put_tail_comment(value, len(value) - 1, tail)
+
+
+def _flow(node: Any) -> bool:
+    """Whether a ruamel collection is written in flow style (``[a, b]``, ``{a: 1}``)."""
+    attributes = getattr(node, "fa", None)
+    return bool(attributes is not None and attributes.flow_style())
 
 
 def _scalar_text(yaml: Any, value: Any) -> str:

@@ -13,8 +13,16 @@ derived from :data:`SCHEMA`:
   dialog's :class:`~oi_voice.app_settings.AppSettings` and form (settings with a
   :class:`DialogField`), both :class:`Record` classes.
 
-Adding a setting is adding one entry to :data:`SCHEMA`. The derivations take a schema
-as a parameter (default :data:`SCHEMA`), so a test can add a setting with
+Adding a setting is adding one entry to :data:`SCHEMA`, for example::
+
+    _s("voice.language", "choice", "en", "spoken language", choices=("en", "zh", "ko", "auto"),
+       default_factory=locale_language, flags=("--language",), env="OI_VOICE_LANGUAGE",
+       field=DialogField("&Language:", "Voice", suggestions=("en", "zh", "ko", "auto")), target="voice")
+
+gives ``oi-voice --language``, the profile key ``voice.language`` (checked against the
+choices), ``OI_VOICE_LANGUAGE``, ``VoiceConfig.language`` and a drop-down in the dialog;
+the code that uses the value is the only other place to write. The derivations take a
+schema as a parameter (default :data:`SCHEMA`), so a test can add a setting with
 :meth:`Schema.extended` without touching the global one.
 
 This module imports only the standard library: ``oi --help`` loads it.
@@ -27,7 +35,7 @@ import dataclasses
 import functools
 import inspect
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
@@ -112,6 +120,8 @@ class Setting:
     #: Shown as ``***`` when settings are described.
     secret: bool = False
     field: DialogField | None = None
+    #: Computes the default when it depends on the machine (the system locale ...); wins over ``default``.
+    default_factory: Callable[[], Any] | None = None
 
     @property
     def name(self) -> str:
@@ -152,7 +162,9 @@ class Setting:
             self.target, ())  # type: ignore[return-value]
 
     def fresh_default(self) -> Any:
-        """The default, copied (lists and dicts are never shared between owners)."""
+        """The default, computed or copied (lists and dicts are never shared between owners)."""
+        if self.default_factory is not None:
+            return self.default_factory()
         return copy.deepcopy(self.default)
 
     def check(self, value: Any) -> Any:
@@ -500,10 +512,10 @@ class Record:
             if name in annotations or name in inherited:
                 continue
             annotations[name] = _annotation(setting)
-            default = setting.default
+            factory: Callable[[], Any] = setting.fresh_default
             if view == "dialog" and setting.field is not None and setting.field.unset is not ENGINE_DEFAULT:
-                default = setting.field.unset
-            setattr(cls, name, dataclasses.field(default_factory=functools.partial(copy.deepcopy, default)))
+                factory = functools.partial(copy.deepcopy, setting.field.unset)
+            setattr(cls, name, dataclasses.field(default_factory=factory))
         dataclasses.dataclass(cls)
 
     @classmethod

@@ -129,9 +129,9 @@ class Configuration:
         """The value in force for ``key``."""
         setting = self.schema[key]
         if setting.target == "voice":
-            return self.voice.get(setting.voice_name, setting.default)
+            return self.voice[setting.voice_name] if setting.voice_name in self.voice else setting.fresh_default()
         if setting.target == "terminal":
-            return self.terminal.get(key, setting.default)
+            return self.terminal[key] if key in self.terminal else setting.fresh_default()
         target: Any = self.interpreter
         for part in key.split("."):
             target = getattr(target, part)
