@@ -256,6 +256,11 @@ def info(chat: TerminalChat, _arguments: str) -> None:
     ]
     for key, value in rows:
         chat.display.line(f"{key}: {value}")
+    configuration = getattr(chat, "configuration", None)
+    if configuration is not None:
+        chat.display.line("settings set by the profile, the environment or flags:")
+        for line in configuration.describe():
+            chat.display.line(f"  {line}")
 
 
 def shell(chat: TerminalChat, command: str) -> None:

@@ -139,7 +139,8 @@ def _run(args: argparse.Namespace) -> int:
     from oi_voice.frontend.approval import auto_run_warning
 
     if interactive:
-        chat = TerminalChat(owner, plain=plain, profile=profile, multi_line=bool(config.terminal.get("multi_line")))
+        chat = TerminalChat(owner, plain=plain, profile=profile, multi_line=bool(config.terminal.get("multi_line")),
+                            configuration=config)
         if args.conversations and not _resume(chat):
             return EXIT_OK
         if owner.auto_run:

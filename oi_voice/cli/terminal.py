@@ -79,7 +79,7 @@ class TerminalChat:
     """An interactive chat session: messages, magic commands, approvals."""
 
     def __init__(self, owner: Interpreter, *, plain: bool | None = None, multi_line: bool = False,
-                 profile: Any = None) -> None:
+                 profile: Any = None, configuration: Any = None) -> None:
         self.owner = owner
         if plain is None:
             plain = is_plain(sys.stdout)
@@ -89,6 +89,8 @@ class TerminalChat:
         self.multi_line = multi_line
         #: The profile in use (for %info), if any.
         self.profile = profile
+        #: How the settings were configured (a frontend.config.Configuration, for %info), if known.
+        self.configuration = configuration
 
     def read_message(self) -> str | None:
         """The next message; with multi_line, a line starting with a fence reads on to the

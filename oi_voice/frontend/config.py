@@ -138,7 +138,7 @@ class Configuration:
         return target
 
     def describe(self) -> list[str]:
-        """``key = value (source)`` for every value not left at its default (secrets as ``***``)."""
+        """``key = value (source)`` for every value a profile, the environment or a flag set (secrets as ``***``)."""
         lines = []
         for key, source in self.sources.items():
             value = self.value(key)
