@@ -35,7 +35,8 @@ from oi_voice.core.codeblocks import (
 from oi_voice.core.context import count_tokens, trim
 from oi_voice.core.lmc import ASSISTANT, COMPUTER, Chunk, Message
 from oi_voice.core.output import OutputCollector
-from oi_voice.core.risk import describe, rate
+from oi_voice.core.risk import rate
+from oi_voice.core.risk_words import describe
 from oi_voice.errors import LLMBadRequestError, LLMError
 from oi_voice.llm import ChatRequest, Finish, TextDelta, ToolCallDelta, client_for
 
