@@ -25,7 +25,7 @@ import logging
 import os
 import secrets
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,7 @@ PROFILE_KEYS: dict[str, str] = {
     "confirm_by_voice": "voice.confirm_by_voice",
     "auto_run": "auto_run",
     "review_transcripts": "voice.review_transcripts",
+    "always_medium": "approval.always_medium",
 }
 
 #: Model names whose provider needs no API key (served locally or by the user's own server).
@@ -113,6 +114,8 @@ class AppSettings:
     auto_run: bool = False
     #: ``voice.review_transcripts``: edit a transcript before it is sent.
     review_transcripts: bool = False
+    #: ``approval.always_medium``: kinds of medium-risk code "Always for this session" also runs.
+    always_medium: list[str] = field(default_factory=list)
 
 
 _DEFAULTS = AppSettings()

@@ -95,6 +95,9 @@ SETTINGS: dict[str, Spec] = {
     "max_steps": _s("int", "model calls in one turn", minimum=1),
     "safe_mode": _s("choice", "off | ask | auto: high-risk code always asks", choices=("off", "ask", "auto")),
     "conversation_history": _s("bool", "save conversations"),
+    "approval.always_medium": _s("list[str]", "kinds of medium-risk code that \"Always for this session\" "
+                                 "also runs: writes_files, network, installs, permissions, git, ... "
+                                 "(high risk always asks)"),
     "computer.languages": _s("list[str]", "languages the model may use"),
     # Read by `oi`.
     "multi_line": _s("bool", "``` starts and ends multi-line input", target="terminal"),

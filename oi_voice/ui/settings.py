@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import TypeVar
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
     QKeySequenceEdit,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QMessageBox,
     QPushButton,
     QSpinBox,
@@ -35,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from oi_voice.app_settings import AppSettings, read_profile_settings
+from oi_voice.core.risk import KINDS
 from oi_voice.errors import OIVoiceError
 
 log = logging.getLogger("oi_voice.ui")
@@ -54,6 +57,10 @@ DETECT = "(detect)"
 #: The speech rate box's range; one below the minimum shows DEFAULT and means None.
 RATE_MIN, RATE_MAX = 80, 400
 
+ALWAYS_MEDIUM_WARNING = ("\"Always for this session\" runs low-risk code without asking. Code of medium risk "
+                         "whose every effect is ticked here runs without asking too: it can change your "
+                         "files. High-risk code (deleting files, rewriting history ...) always asks.")
+_CHECKED, _UNCHECKED = Qt.CheckState.Checked, Qt.CheckState.Unchecked
 AUTO_RUN_WARNING = ("Code will run without asking: whatever the model writes runs on this computer at once, "
                     "with your permissions.\n\nTurn on auto-run?")
 
@@ -155,6 +162,15 @@ class SettingsDialog(QDialog):
         self.review_transcripts = _named(QCheckBox("Let me edit what I said before it is sent"),
                                          "review_transcripts")
         self.auto_run = _named(QCheckBox("Run code without asking"), "auto_run")
+        self.always_medium = _named(QListWidget(), "always_medium")
+        for kind, words in KINDS.items():
+            item = QListWidgetItem(f"Code that {words}")
+            item.setData(Qt.ItemDataRole.UserRole, kind)
+            item.setCheckState(_UNCHECKED)
+            self.always_medium.addItem(item)
+        self.always_medium.setMaximumHeight(self.always_medium.sizeHintForRow(0) * len(KINDS) + 6)
+        self.always_medium_warning = _named(QLabel(ALWAYS_MEDIUM_WARNING), "always_medium_warning")
+        self.always_medium_warning.setWordWrap(True)
 
         buttons = QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         self.buttons = _named(QDialogButtonBox(buttons), "buttons")
@@ -197,6 +213,8 @@ class SettingsDialog(QDialog):
         form.addRow("", self.confirm_by_voice)
         form.addRow("", self.review_transcripts)
         form.addRow("", self.auto_run)
+        form.addRow("\"Always\" also runs:", self.always_medium)
+        form.addRow("", self.always_medium_warning)
         layout.addWidget(behaviour_box)
         layout.addWidget(self.buttons)
 
@@ -241,7 +259,12 @@ class SettingsDialog(QDialog):
             confirm_by_voice=self.confirm_by_voice.isChecked(),
             auto_run=self.auto_run.isChecked(),
             review_transcripts=self.review_transcripts.isChecked(),
+            always_medium=[str(item.data(Qt.ItemDataRole.UserRole)) for item in self._always_items()
+                           if item.checkState() == _CHECKED],
         )
+
+    def _always_items(self) -> list[QListWidgetItem]:
+        return [self.always_medium.item(i) for i in range(self.always_medium.count())]
 
     def confirm_auto_run(self) -> bool:
         """Warn that code will run without asking; True when the user turns auto-run on anyway."""
@@ -283,6 +306,9 @@ class SettingsDialog(QDialog):
         self.confirm_by_voice.setChecked(settings.confirm_by_voice)
         self.review_transcripts.setChecked(settings.review_transcripts)
         self.auto_run.setChecked(settings.auto_run)
+        for item in self._always_items():
+            ticked = item.data(Qt.ItemDataRole.UserRole) in settings.always_medium
+            item.setCheckState(_CHECKED if ticked else _UNCHECKED)
 
     def _profile_changed(self, name: str) -> None:
         """Show the saved settings of the profile picked (its YAML: quick, no keyring)."""
