@@ -331,6 +331,9 @@ class ShellReader:
         text, bodies = self._heredocs(self._backquotes(text))
         # "2>file", "1>>log": the descriptor is not an argument.
         text = re.sub(r"(?:(?<=[\s;&|(])|^)\d+(?=[<>])", " ", text, flags=re.M)
+        # Arithmetic, $((x * 2)) and ((i++)), computes: it is not a command.
+        text = re.sub(r"\$\(\((?:[^()]|\([^()]*\))*\)\)", "0", text)
+        text = re.sub(r"(?:(?<=[\s;&|])|^)\(\((?:[^()]|\([^()]*\))*\)\)", ":", text, flags=re.M)
         lexer = shlex.shlex(text, posix=True, punctuation_chars=";&|()<>\n{}")
         lexer.whitespace = " \t\r"
         lexer.whitespace_split = True
@@ -342,7 +345,7 @@ class ShellReader:
         command = _Command()
         pending: str | None = None
         for token in tokens:
-            ops = _OPERATOR.findall(token) if token and set(token) <= set(";&|()<>\n{}") else None
+            ops = _OPERATOR.findall(token) if token and token != "{}" and set(token) <= set(";&|()<>\n{}") else None
             if ops is None:
                 if pending is not None:
                     if pending in ("<<", "<<<"):
@@ -1018,8 +1021,18 @@ class _PythonReader:
         for node in nodes:
             handlers[type(node)](node)
 
+    def _dotted(self, node: ast.AST) -> str | None:
+        """A call's dotted name; ``__import__("os").remove`` reads as ``os.remove``."""
+        if isinstance(node, ast.Attribute):
+            base = self._dotted(node.value)
+            return f"{base}.{node.attr}" if base else None
+        if isinstance(node, ast.Call) and _attr_name(node.func) in ("__import__", "importlib.import_module") \
+                and node.args:
+            return self._string(node.args[0])
+        return _attr_name(node)
+
     def visit_Call(self, node: ast.Call) -> None:
-        raw = _attr_name(node.func)
+        raw = self._dotted(node.func)
         name = self._resolve(raw) if raw else ""
         method = node.func.attr if isinstance(node.func, ast.Attribute) else ""
         args = node.args
@@ -1128,7 +1141,9 @@ class _PythonReader:
 
     def _run_python(self, name: str, arg: ast.AST | None) -> None:
         text = self._string(arg)
-        if name.startswith("runpy"):
+        if name == "runpy.run_path" and text is not None and self.place.read(text) is not None:
+            self.findings += self.recurse("python", self.place.read(text) or "", self.depth + 1)
+        elif name.startswith("runpy"):
             self.findings.append(_unchecked("runs other Python code"))
         elif text is None:
             if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and arg.func.id == "compile":
