@@ -125,7 +125,8 @@ def _wrap(language: str, code: str, wrapper: int) -> str:
                    f"python3 -c {shlex.quote('import os; os.system(' + repr(code) + ')')}")
     elif language == "python":
         options = (code, f"def go():\n    {code}\ngo()", f"for _ in range(1):\n    {code}",
-                   f"exec({code!r})", f"import subprocess\nsubprocess.run(['python3', '-c', {PRELUDE['python'] + code!r}])")
+                   f"exec({code!r})",
+                   f"import subprocess\nsubprocess.run(['python3', '-c', {PRELUDE['python'] + code!r}])")
     elif language == "javascript":
         options = (code, f"function go() {{ {code}; }}\ngo();", f"[1].forEach(() => {{ {code}; }});",
                    f"eval({json.dumps(code)});")
