@@ -23,8 +23,8 @@ def command(child: pexpect.spawn, line: str) -> None:
 def test_help_unknown_verbose_and_shell(oi: OIRunner) -> None:
     child = oi.spawn()
     command(child, "%help")
-    for name in ("%%", "%verbose", "%reset", "%undo", "%undo-run", "%tokens", "%auto_run", "%save_message", "%load_message",
-                 "%markdown", "%jupyter", "%info", "%help"):
+    for name in ("%%", "%verbose", "%reset", "%undo", "%undo-run", "%tokens", "%auto_run", "%save_message",
+                 "%load_message", "%markdown", "%jupyter", "%info", "%help"):
         child.expect(re.escape(name))
     command(child, "%frobnicate now")
     child.expect(r"Unknown command %frobnicate\. .*%help")
