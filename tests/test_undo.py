@@ -52,11 +52,18 @@ def interp(shared: Interpreter, llm_server: ScriptedLLM) -> Interpreter:
     return point_at(shared, llm_server.url)
 
 
-def approve_all(seen: list[ApprovalRequest]):  # type: ignore[no-untyped-def]
+def approved_run(interp: Interpreter, llm_server: ScriptedLLM, language: str, code: str) -> list[ApprovalRequest]:
+    """One turn running ``code``, approved by a click; the requests the user was shown."""
+    seen: list[ApprovalRequest] = []
+
     def approver(request: ApprovalRequest) -> Decision:
         seen.append(request)
         return Decision.run(source="click")
-    return approver
+
+    interp.approver = approver
+    llm_server.add(tool_call(language, code), text("done"))
+    interp.chat("go", display=False)
+    return seen
 
 
 def test_undo_brings_back_every_byte_after_a_shell_run(interp: Interpreter, llm_server: ScriptedLLM,
@@ -64,10 +71,7 @@ def test_undo_brings_back_every_byte_after_a_shell_run(interp: Interpreter, llm_
     before = make_folder(work)
     shell = (f"cd {work} && rm notes.txt && echo changed > keep.txt && : > data.bin && rm -r sub"
              " && mkdir made && echo new > made/new.txt && chmod 600 script.sh")
-    llm_server.add(tool_call("shell", shell), text("done"))
-    seen: list[ApprovalRequest] = []
-    interp.approver = approve_all(seen)
-    interp.chat("wreck the folder", display=False)
+    seen = approved_run(interp, llm_server, "shell", shell)
     assert [r.risk.level for r in seen] == ["high"]
     after = contents(work)
     assert "notes.txt" not in after and after["data.bin"] == b"" and after["keep.txt"] == b"changed\n"
@@ -88,10 +92,7 @@ def test_undo_after_python_overwrites_in_place(interp: Interpreter, llm_server: 
     before = make_folder(work)
     python = (f"import os\nos.chdir({str(work)!r})\nopen('keep.txt', 'w').write('again')\n"
               "with open('data.bin', 'r+b') as f:\n    f.write(b'XXXX')\nos.remove('notes.txt')")
-    llm_server.add(tool_call("python", python), text("done"))
-    seen: list[ApprovalRequest] = []
-    interp.approver = approve_all(seen)
-    interp.chat("change the files", display=False)
+    seen = approved_run(interp, llm_server, "python", python)
     assert [r.risk.level for r in seen] == ["high"]
     assert (work / "keep.txt").read_bytes() == b"again" and (work / "data.bin").read_bytes()[:4] == b"XXXX"
     result = interp.undo_run()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import glob
+import itertools
 import os
 import re
 import shlex
@@ -1282,45 +1283,40 @@ def _literal(m: re.Match[str], first_group: int = 1) -> str | None:
     return None
 
 
-def _call_args(text: str, start: int) -> str:
-    """The text of a call's arguments, from just after its "(" to the matching ")"."""
-    depth, i = 1, start
-    while i < len(text) and depth:
+def _scan(text: str, start: int) -> tuple[int, list[int]]:
+    """From just after a "(": where its matching ")" is, and the commas between arguments
+    (brackets and quoted strings are skipped over)."""
+    depth, i, commas = 1, start, []
+    while i < len(text):
         c = text[i]
         if c in "([{":
             depth += 1
         elif c in ")]}":
             depth -= 1
+            if depth == 0:
+                return i, commas
         elif c in "'\"`":
             j = i + 1
             while j < len(text) and text[j] != c:
                 j += 2 if text[j] == "\\" else 1
             i = j
+        elif c == "," and depth == 1:
+            commas.append(i)
         i += 1
-    return text[start:i - 1]
+    return len(text), commas
+
+
+def _call_args(text: str, start: int) -> str:
+    """The text of a call's arguments, from just after its "(" to the matching ")"."""
+    return text[start:_scan(text, start)[0]]
 
 
 def _split_args(args: str) -> list[str]:
-    out: list[str] = []
-    depth, start, i = 0, 0, 0
-    while i < len(args):
-        c = args[i]
-        if c in "([{":
-            depth += 1
-        elif c in ")]}":
-            depth -= 1
-        elif c in "'\"`":
-            j = i + 1
-            while j < len(args) and args[j] != c:
-                j += 2 if args[j] == "\\" else 1
-            i = j
-        elif c == "," and depth == 0:
-            out.append(args[start:i].strip())
-            start = i + 1
-        i += 1
-    if args[start:].strip():
-        out.append(args[start:].strip())
-    return out
+    """Arguments split at their top-level commas."""
+    _end, commas = _scan(args, 0)
+    bounds = [-1, *commas, len(args)]
+    parts = [args[a + 1:b].strip() for a, b in itertools.pairwise(bounds)]
+    return [p for p in parts if p] if parts != [""] else []
 
 
 def _whole_literal(arg: str, variables: dict[str, str]) -> str | None:
