@@ -1286,7 +1286,8 @@ def _literal(m: re.Match[str], first_group: int = 1) -> str | None:
 def _scan(text: str, start: int) -> tuple[int, list[int]]:
     """From just after a "(": where its matching ")" is, and the commas between arguments
     (brackets and quoted strings are skipped over)."""
-    depth, i, commas = 1, start, []
+    depth, i = 1, start
+    commas: list[int] = []
     while i < len(text):
         c = text[i]
         if c in "([{":
