@@ -186,7 +186,7 @@ sort uniq awk gawk mawk sed tsort numfmt factor shuf look getent groups users wh
 umask hash command-not-found logname arch lsb_release sw_vers systeminfo ver echo-n mapfile readarray trap
 let printf- shopt bind caller complete dirs disown enable fc help logout suspend times ping6 free vmstat
 iostat mpstat sar watch xdg-user-dir python3-config pkg-config man info apropos whatis column iconv cal ncal
-figlet cowsay fortune
+figlet cowsay fortune open xdg-open
 """)
 
 _DOWNLOADERS: Final = frozenset({"curl", "wget", "aria2c", "http", "https", "xh", "fetch"})
@@ -237,7 +237,8 @@ _INTERPRETERS: Final = {
 }
 _INLINE_FLAGS: Final = {"python": ("-c",), "javascript": ("-e", "--eval", "-p", "--print", "eval"),
                         "ruby": ("-e",), "shell": ("-c",), "perl": ("-e", "-E"), "php": ("-r",),
-                        "r": ("-e",), "lua": ("-e",), "powershell": ("-Command", "-c", "-command")}
+                        "r": ("-e",), "lua": ("-e",), "powershell": ("-Command", "-c", "-command"),
+                        "applescript": ("-e",)}
 _PREFIXES: Final = frozenset({"sudo", "doas", "env", "nice", "nohup", "time", "timeout", "command", "builtin",
                               "exec", "stdbuf", "ionice", "xargs", "chronic", "unbuffer", "caffeinate",
                               "strace", "ltrace", "flock", "setsid", "chroot", "runuser", "fakeroot", "parallel"})
@@ -1176,7 +1177,9 @@ class _PythonReader:
 
     def _open(self, node: ast.Call, name: str, method: str, kw: dict[str, ast.expr]) -> None:
         args = list(node.args)
-        if method == "open" and name not in _PY_OPENERS:  # Path("x").open("w")
+        first = self._string(args[0]) if args else None
+        path_method = first is None or re.fullmatch(r"[rwxabtU+]{1,4}", first) is not None
+        if method == "open" and name not in _PY_OPENERS and path_method:  # Path("x").open("w")
             path = self._receiver_path(node)
             mode_node = args[0] if args else kw.get("mode")
         else:
