@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from oi_voice.core.risk import Risk, rate
 from oi_voice.core.risk_words import describe
@@ -346,3 +348,18 @@ def test_code_run_by_a_script_is_read(folder: Path) -> None:
     assert "deletes files recursively" in rate("shell", "./clean.sh", cwd=str(folder)).reasons
     assert rate("shell", "python3 tidy.py", cwd=str(folder)).level == "high"
     assert rate("shell", "python3 missing.py", cwd=str(folder)).level == "medium"
+
+
+_PIECES = st.sampled_from([*"abcrm -'\"`$(){}[];|&<>\\\n\t#=.,/*~!%@:fs0", "rm ", "python -c ", "bash -c ", "<<EOF\n",
+                           "open(", "'w'", "exec(", "os.remove(", "require('fs').", "File.", "$(", "notes.txt"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(language=st.sampled_from(["shell", "python", "javascript", "ruby", "r"]), pieces=st.lists(_PIECES, max_size=30))
+def test_any_text_gets_a_rating_and_code_that_deletes_is_never_low(folder: Path, language: str,
+                                                                     pieces: list[str]) -> None:
+    code = "".join(pieces)
+    risk = rate(language, code, cwd=str(folder))
+    assert risk.level in ("low", "medium", "high")
+    if language == "shell" and code.strip().startswith("rm "):
+        assert risk.level == "high", code

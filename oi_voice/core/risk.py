@@ -28,6 +28,7 @@ It errs on the side of asking; it is not a sandbox. The spoken question is made 
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shlex
@@ -49,6 +50,8 @@ from oi_voice.core.effects import (
 )
 
 __all__ = ["KINDS", "Level", "Risk", "language_name", "rate"]
+
+log = logging.getLogger("oi_voice.risk")
 _ORDER: Final[dict[str, int]] = {"low": 0, "medium": 1, "high": 2}
 
 
@@ -590,7 +593,12 @@ def rate(language: str, code: str, *, cwd: str | None = None) -> Risk:
         base = cwd or os.getcwd()
     except FileNotFoundError:
         base = os.path.expanduser("~")
-    return _combine(_analyze(language, code, Place(base), cwd, 0))
+    try:
+        findings = _analyze(language, code, Place(base), cwd, 0)
+    except Exception:  # a bug of the rater must not run code unasked, nor stop the turn
+        log.exception("the risk rater failed on %s code", language)
+        findings = [Finding("medium", "could not be checked (the rater failed on it)", "", "unchecked")]
+    return _combine(findings)
 
 
 def _combine(findings: list[Finding]) -> Risk:
