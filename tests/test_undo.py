@@ -157,3 +157,17 @@ def test_in_place_write_to_a_file_only_hard_linked_is_reported_lost(tmp_path: Pa
         f.write(b"XX")
     result = store.undo()
     assert not result.ok and result.lost == ["notes.txt"] and "could not be restored" in result.message
+
+
+def test_snapshots_of_processes_that_are_gone_are_removed(tmp_path: Path) -> None:
+    folder = tmp_path / "f"
+    folder.mkdir()
+    make_folder(folder)
+    orphan = tmp_path / "store" / "run-1-999999999"  # no such process
+    orphan.mkdir(parents=True)
+    (orphan / "x").write_bytes(b"old")
+    store = UndoStore(tmp_path / "store")
+    assert store.take(folder, Risk("high", ("deletes files",))) is None
+    assert not orphan.exists() and store.last is not None and store.last.store.exists()
+    store.discard()
+    assert not store.last and not list((tmp_path / "store").glob("run-*"))

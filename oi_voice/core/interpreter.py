@@ -558,8 +558,9 @@ class Interpreter:
     # -- lifetime ---------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop this interpreter's language sessions and flush its journal."""
+        """Stop this interpreter's language sessions and flush its journal (the undo snapshot goes)."""
         self.computer.impl.close_sync_best_effort()
+        self._undo.discard()
         if self._journal is not None:
             self._journal.close()
 

@@ -191,6 +191,7 @@ class UndoStore:
         deadline = started + self.timeout
         found = self._scan(folder, cancel, deadline)
         self.root.mkdir(parents=True, exist_ok=True)
+        _forget_orphans(self.root)
         store = self.root / f"run-{int(time.time() * 1000)}-{os.getpid()}"
         files = store / "files"
         files.mkdir(parents=True)
@@ -281,6 +282,23 @@ class UndoStore:
         if self._last is not None:
             shutil.rmtree(self._last.store, ignore_errors=True)
             self._last = None
+
+
+def _forget_orphans(root: Path) -> None:
+    """Remove the snapshots of processes that are gone (one that exited kept its last one)."""
+    for store in root.glob("run-*-*"):
+        try:
+            pid = int(store.name.rsplit("-", 1)[1])
+        except ValueError:
+            continue
+        if pid == os.getpid():
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(store, ignore_errors=True)
+        except (PermissionError, OSError):
+            pass  # alive (another user's), or we cannot tell: keep it
 
 
 def _walk(folder: Path, skip: set[Path]) -> Iterator[tuple[str, Kind, os.stat_result]]:
