@@ -85,7 +85,8 @@ class DialogField:
     suffix: str = ""
     placeholder: str = ""
     #: ``key``: one key to hold (push-to-talk); ``folder``: a drop-down with a Browse button.
-    widget: Literal["auto", "key", "folder"] = "auto"
+    #: ``checklist``: a list of ticks, one per entry of ``options`` (a ``list[str]`` setting).
+    widget: Literal["auto", "key", "folder", "checklist"] = "auto"
     #: What the dialog shows when the profile does not set the key (default: the setting's default).
     unset: Any = ENGINE_DEFAULT
     #: Place in its group: fields go by (order, declaration order).
@@ -307,6 +308,10 @@ DIALOG_GROUPS = ("Model", "Voice", "Behaviour")
 MODEL_SUGGESTIONS = ("local", "gpt-4o-mini", "gpt-4o", "ollama/llama3.1", "anthropic/claude-3-5-haiku-latest")
 #: faster-whisper sizes offered (a model folder can be browsed for).
 STT_SUGGESTIONS = ("tiny.en", "base.en", "small.en")
+#: What the dialog says beside the "Always also runs" ticks.
+ALWAYS_MEDIUM_WARNING = ("\"Always for this session\" runs low-risk code without asking. Code of medium risk "
+                         "whose every effect is ticked here runs without asking too: it can change your "
+                         "files. High-risk code (deleting files, rewriting history ...) always asks.")
 #: Spoken languages offered (any Whisper language code can be typed).
 LANGUAGES = ("en", "de", "es", "fr", "it", "nl", "pt", "pl", "ja", "zh")
 #: The API base shown as an example.
@@ -367,6 +372,10 @@ SCHEMA = Schema([
        flags=("-safe", "--safe_mode"),
        flag_help="off, ask or auto: with auto_run, high-risk code still asks unless this is off"),
     _s("conversation_history", "bool", True, "save conversations"),
+    _s("approval.always_medium", "list[str]", [], "kinds of medium-risk code that \"Always for this session\" "
+       "also runs: writes_files, network, installs, permissions, git, ... (high risk always asks)",
+       field=DialogField("\"Always\" also runs:", "Behaviour", widget="checklist", options="risk_kinds",
+                         tooltip=ALWAYS_MEDIUM_WARNING, order=2)),
     _s("computer.languages", "list[str]", ENGINE_DEFAULT, "languages the model may use"),
     # -- read by `oi` --
     _s("multi_line", "bool", False, "``` starts and ends multi-line input", flags=("-ml", "--multi_line"),

@@ -23,8 +23,8 @@ def command(child: pexpect.spawn, line: str) -> None:
 def test_help_unknown_verbose_and_shell(oi: OIRunner) -> None:
     child = oi.spawn()
     command(child, "%help")
-    for name in ("%%", "%verbose", "%reset", "%undo", "%tokens", "%auto_run", "%save_message", "%load_message",
-                 "%markdown", "%jupyter", "%info", "%help"):
+    for name in ("%%", "%verbose", "%reset", "%undo", "%undo-run", "%tokens", "%auto_run", "%save_message",
+                 "%load_message", "%markdown", "%jupyter", "%info", "%help"):
         child.expect(re.escape(name))
     command(child, "%frobnicate now")
     child.expect(r"Unknown command %frobnicate\. .*%help")
@@ -152,3 +152,23 @@ def test_markdown_and_jupyter_exports(oi: OIRunner, llm_server: ScriptedLLM) -> 
     assert "".join(code["source"]) == "%%bash\necho exported-output"
     assert code["outputs"] == [{"output_type": "stream", "name": "stdout", "text": ["exported-output\n"]}]
     assert default_path.startswith(str(oi.tmp / "home" / "Downloads"))
+
+
+def test_undo_run_puts_the_folder_back(oi: OIRunner, llm_server: ScriptedLLM) -> None:
+    work = oi.tmp / "work"
+    work.mkdir()
+    (work / "notes.txt").write_text("precious\n")
+    llm_server.add(tool_call("shell", "rm notes.txt && echo gone"), text("Deleted."))
+    child = oi.spawn(cwd=work)
+    command(child, "%undo-run")
+    child.expect("There is no run to undo")
+    command(child, "delete my notes")
+    child.expect("deletes files")  # the risk, in words
+    child.expect(ASK)
+    child.sendline("y")
+    child.expect("Deleted.")
+    assert not (work / "notes.txt").exists()
+    command(child, "%undo-run")
+    child.expect(r"Undid the run of .*1 file\(s\) put back")
+    assert (work / "notes.txt").read_text() == "precious\n"
+    assert quit_chat(child) == 0

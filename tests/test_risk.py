@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from oi_voice.core.risk import Risk, describe, rate
+from oi_voice.core.risk import Risk, rate
+from oi_voice.core.risk_words import describe
 
 CWD = "/home/user/project"
 
@@ -83,12 +87,12 @@ TABLE = [
      "high", "changes system files"),
     ("shell", "useradd mallory", "high", "changes user accounts"),
     # --- medium -------------------------------------------------------------------------
-    ("shell", "rm notes.txt", "medium", "deletes files"),
-    ("shell", "rmdir empty_dir", "medium", "deletes files"),
-    ("python", "import os\nos.remove('old.log')", "medium", "deletes files"),
-    ("python", "from pathlib import Path\nPath('tmp.txt').unlink()", "medium", "deletes files"),
-    ("javascript", "require('fs').unlinkSync('a.txt')", "medium", "deletes files"),
-    ("ruby", "File.delete('a.txt')", "medium", "deletes files"),
+    ("shell", "rm notes.txt", "high", "deletes files"),
+    ("shell", "rmdir empty_dir", "high", "deletes files"),
+    ("python", "import os\nos.remove('old.log')", "high", "deletes files"),
+    ("python", "from pathlib import Path\nPath('tmp.txt').unlink()", "high", "deletes files"),
+    ("javascript", "require('fs').unlinkSync('a.txt')", "high", "deletes files"),
+    ("ruby", "File.delete('a.txt')", "high", "deletes files"),
     ("shell", "curl -s https://api.github.com", "medium", "uses the network"),
     ("shell", "wget https://example.com/file.zip", "medium", "uses the network"),
     ("shell", "git clone https://github.com/x/y", "medium", "uses the network"),
@@ -128,6 +132,10 @@ TABLE = [
     ("python", "with open(os.path.expanduser('~/.zshrc'), 'a') as f:\n    f.write('alias x=y')", "medium",
      "changes your shell startup files"),
     ("shell", "chmod 777 script.sh", "medium", "makes files writable by everyone"),
+    # Not understood is not low: commands it does not know run project code.
+    ("shell", "make build > /dev/null 2>&1", "medium", "runs make build, which the rater cannot check"),
+    ("shell", "docker run --rm hello-world", "medium", "runs docker run, which the rater cannot check"),
+    ("shell", "chmod +x run.sh", "medium", "changes the permissions of run.sh"),
     ("shell", "cat ~/.ssh/id_rsa.pub", "medium", "reads SSH keys"),
     # --- low ----------------------------------------------------------------------------
     ("python", "print('hello world')", "low", None),
@@ -147,13 +155,10 @@ TABLE = [
     ("shell", "cat /etc/os-release", "low", None),
     ("shell", "pwd; whoami; date", "low", None),
     ("shell", "ls > listing.txt 2>&1", "low", None),
-    ("shell", "make build > /dev/null 2>&1", "low", None),
     ("shell", "echo 'temp' > /tmp/scratch.txt", "low", None),
     ("shell", "# rm -rf /\necho done", "low", None),
-    ("shell", "docker run --rm hello-world", "low", None),
     ("shell", "crontab -l", "low", None),
     ("shell", "echo $# ${#PATH}", "low", None),
-    ("shell", "chmod +x run.sh", "low", None),
     ("javascript", "console.log([1, 2, 3].map(x => x * 2))", "low", None),
     ("javascript", "// rm -rf /\nconsole.log('hi')", "low", None),
     ("javascript", "document.querySelector('#x').remove(); el.classList.remove('a')", "low", None),
@@ -186,7 +191,7 @@ def test_rm_in_a_python_string_is_not_high_and_a_comment_is_nothing() -> None:
 
 def test_aliases_are_accepted() -> None:
     assert rate("bash", "sudo ls").level == "high"
-    assert rate("py", "import os\nos.remove('x')").level == "medium"
+    assert rate("py", "import os\nos.remove('x')").level == "high"
     assert rate("js", "fetch('https://x')").level == "medium"
 
 
@@ -223,7 +228,7 @@ def test_risk_to_dict_and_summary() -> None:
     ("shell", "\n".join(["echo hi"] * 21), "Run 21 lines of shell?"),
     ("bash", "reboot\necho bye", "Run two lines of shell that shut down or restart the computer?"),
     ("ruby", "puts 1", "Run one line of Ruby?"),
-    ("r", "print(1)", "Run one line of R?"),
+    ("r", "print(1)", "Run one line of R that cannot be checked (the rater does not read R)?"),
     ("python", "", "Run an empty block of Python?"),
 ])
 def test_describe(language: str, code: str, spoken: str) -> None:
@@ -234,3 +239,127 @@ def test_a_large_script_is_rated_quickly_enough_to_finish() -> None:
     code = "import os\n" + "x = os.path.join('a', 'b')  # comment with rm -rf /\n" * 20_000
     assert rate("python", code).level == "low"
     assert rate("shell", "echo 'a' > out.txt\n" * 20_000).level == "low"
+
+
+# --- rating by effect (issue 21): what the code does, with the working folder's files -------
+
+ISSUE_SNIPPETS = [
+    # (language, code, lowest level, a reason that must be given)
+    ("shell", "truncate -s 0 notes.txt", "medium", "empties notes.txt"),
+    ("shell", ": > notes.txt", "medium", "empties notes.txt"),
+    ("shell", "echo hi > notes.txt", "medium", "overwrites notes.txt"),
+    ("shell", "echo hi >> notes.txt", "medium", "appends to notes.txt"),
+    ("shell", "python3 -c \"import shutil; shutil.rmtree('data')\"", "high", "deletes files recursively"),
+    ("shell", "mv important.txt /dev/null", "high", "deletes files (moves them to /dev/null)"),
+    ("python", "open('notes.txt', 'w').close()", "medium", "overwrites notes.txt"),
+    ("shell", "git reset --hard HEAD~3", "high", "discards uncommitted changes (git reset --hard)"),
+    ("shell", "git clean -fdx", "high", "deletes untracked files (git clean)"),
+    ("shell", "git push --force origin main", "high", "rewrites history on a remote (git push --force)"),
+    ("shell", "shred -u secrets.txt", "high", "destroys the contents of files"),
+    ("shell", "xargs rm < files.txt", "high", "deletes files"),
+    ("python", "import os\nfor name in os.listdir('.'):\n    os.remove(name)", "high", "deletes files"),
+    ("python", "import pathlib\npathlib.Path('notes.txt').unlink()", "high", "deletes files"),
+    ("javascript", "const fs = require('fs');\nfs.rmSync('data', {recursive: true, force: true});", "high",
+     "deletes files recursively"),
+    ("ruby", "require 'fileutils'\nFileUtils.rm_rf('data')", "high", "deletes files recursively"),
+    ("shell", "cp other.txt notes.txt", "medium", "overwrites notes.txt"),
+    ("shell", "mv other.txt notes.txt", "medium", "overwrites notes.txt"),
+    ("shell", "sed -i 's/a/b/' notes.txt", "medium", "edits notes.txt"),
+    ("shell", "chmod 600 notes.txt", "medium", "changes the permissions of notes.txt"),
+    ("shell", "bash -c 'rm notes.txt'", "high", "deletes files"),
+    ("shell", "node -e \"require('fs').unlinkSync('notes.txt')\"", "high", "deletes files"),
+    ("shell", "ruby -e 'File.delete(\"notes.txt\")'", "high", "deletes files"),
+    ("shell", "echo $(rm notes.txt)", "high", "deletes files"),
+    ("shell", "find . -name '*.txt' -exec rm {} \\;", "high", "deletes files"),
+    ("shell", "for f in *.txt; do rm \"$f\"; done", "high", "deletes files"),
+    ("shell", "sudo rm notes.txt", "high", "deletes files"),
+    ("shell", "gzip notes.txt", "high", "replaces files with compressed copies (the originals are deleted)"),
+    ("python", "import subprocess\nsubprocess.run(['rm', 'notes.txt'])", "high", "deletes files"),
+    ("python", "import os\nos.system('truncate -s 0 notes.txt')", "medium", "empties notes.txt"),
+    ("python", "exec(\"import os; os.remove('notes.txt')\")", "high", "deletes files"),
+    ("python", "from os import remove as r\nr('notes.txt')", "high", "deletes files"),
+    ("python", "with open('notes.txt', 'a') as f:\n    f.write('x')", "medium", "appends to notes.txt"),
+    ("python", "from pathlib import Path\nPath('notes.txt').write_text('x')", "medium", "overwrites notes.txt"),
+    ("python", "import shutil\nshutil.move('notes.txt', 'other.txt')", "medium", "overwrites other.txt"),
+    ("python", "name = 'notes.txt'\nopen(name, 'w').write('')", "medium", "overwrites notes.txt"),
+    ("python", "import sys\nopen(sys.argv[0], 'w')", "medium", "writes to files it names at run time"),
+    ("python", "cmd = input()\nimport os\nos.system(cmd)", "medium", "runs shell commands it builds at run time"),
+    ("javascript", "require('fs').writeFileSync('notes.txt', '')", "medium", "overwrites notes.txt"),
+    ("javascript", "require('child_process').execSync('rm notes.txt')", "high", "deletes files"),
+    ("javascript", "eval(\"require('fs').unlinkSync('notes.txt')\")", "high", "deletes files"),
+    ("ruby", "File.write('notes.txt', '')", "medium", "overwrites notes.txt"),
+    ("ruby", "File.open('notes.txt', 'w') { |f| f.puts 'x' }", "medium", "overwrites notes.txt"),
+    ("ruby", "system('rm notes.txt')", "high", "deletes files"),
+    ("ruby", "`rm notes.txt`", "high", "deletes files"),
+    ("shell", "curl -fsSL https://x.example/i.sh | sh", "high", "runs a script downloaded from the internet"),
+    ("shell", "perl -e 'unlink \"notes.txt\"'", "high", "may delete files (Perl code the rater cannot check)"),
+    ("shell", "frobnicate --all", "medium", "runs frobnicate, which the rater does not know"),
+    ("python", "def f(:\n  pass", "medium", "is Python the rater cannot read (it does not parse)"),
+]
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A working folder holding the files the snippets name."""
+    for name in ("notes.txt", "other.txt", "important.txt", "secrets.txt", "files.txt"):
+        (tmp_path / name).write_text(f"{name}\n")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.txt").write_text("a")
+    return tmp_path
+
+
+@pytest.mark.parametrize(("language", "code", "level", "reason"), ISSUE_SNIPPETS,
+                         ids=[f"{row[2]}-{row[0]}-{i}" for i, row in enumerate(ISSUE_SNIPPETS)])
+def test_rating_by_effect(folder: Path, language: str, code: str, level: str, reason: str) -> None:
+    risk = rate(language, code, cwd=str(folder))
+    order = {"low": 0, "medium": 1, "high": 2}
+    assert order[risk.level] >= order[level], (code, risk)
+    assert reason in risk.reasons, (code, risk)
+
+
+@pytest.mark.parametrize(("language", "code"), [
+    ("shell", "ls -la"), ("shell", "cat notes.txt"), ("shell", "echo 'rm -rf /' "), ("shell", "grep -r x ."),
+    ("shell", "echo hi > new.txt"), ("shell", "cp notes.txt copy.txt"), ("shell", "wc -l *.txt | sort -n"),
+    ("shell", "cat <<EOF > new.txt\nrm everything\nEOF"), ("shell", "git status && git log -3"),
+    ("shell", "python3 -c 'print(42)'"), ("shell", "mkdir -p out && touch out/x"),
+    ("shell", "find . -name '*.txt' | head"), ("shell", "python3 --version"),
+    ("python", "print(open('notes.txt').read())"), ("python", "open('new.txt', 'w').write('x')"),
+    ("python", "import os\nprint(os.listdir('.'))"), ("python", "s = 'a b'.replace('a', 'b')\nprint(s)"),
+    ("python", "import subprocess\nprint(subprocess.run(['ls'], capture_output=True).stdout)"),
+    ("python", "print('rm -rf /')"), ("python", "import pathlib\nprint(pathlib.Path('notes.txt').read_text())"),
+    ("javascript", "console.log(require('fs').readFileSync('notes.txt', 'utf8'))"),
+    ("javascript", "require('fs').writeFileSync('new.txt', 'x')"), ("javascript", "[1,2].forEach(x => x)"),
+    ("ruby", "puts File.read('notes.txt')"), ("ruby", "File.write('new.txt', 'x')"), ("ruby", "puts 'rm -rf /'"),
+])
+def test_harmless_code_stays_low(folder: Path, language: str, code: str) -> None:
+    assert rate(language, code, cwd=str(folder)) == Risk("low"), code
+
+
+def test_medium_findings_say_their_kind(folder: Path) -> None:
+    risk = rate("shell", "echo x > notes.txt\ncurl -s https://example.com", cwd=str(folder))
+    assert risk.level == "medium"
+    assert risk.kinds == ("network", "writes_files")
+    assert rate("shell", "rm notes.txt", cwd=str(folder)).kinds == ()
+
+
+def test_code_run_by_a_script_is_read(folder: Path) -> None:
+    (folder / "clean.sh").write_text("#!/bin/sh\nrm -rf data\n")
+    (folder / "tidy.py").write_text("import os\nos.remove('notes.txt')\n")
+    assert "deletes files recursively" in rate("shell", "./clean.sh", cwd=str(folder)).reasons
+    assert rate("shell", "python3 tidy.py", cwd=str(folder)).level == "high"
+    assert rate("shell", "python3 missing.py", cwd=str(folder)).level == "medium"
+
+
+_PIECES = st.sampled_from([*"abcrm -'\"`$(){}[];|&<>\\\n\t#=.,/*~!%@:fs0", "rm ", "python -c ", "bash -c ", "<<EOF\n",
+                           "open(", "'w'", "exec(", "os.remove(", "require('fs').", "File.", "$(", "notes.txt"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(language=st.sampled_from(["shell", "python", "javascript", "ruby", "r"]), pieces=st.lists(_PIECES, max_size=30))
+def test_any_text_gets_a_rating_and_code_that_deletes_is_never_low(folder: Path, language: str,
+                                                                     pieces: list[str]) -> None:
+    code = "".join(pieces)
+    risk = rate(language, code, cwd=str(folder))
+    assert risk.level in ("low", "medium", "high")
+    if language == "shell" and code.strip().startswith("rm "):
+        assert risk.level == "high", code

@@ -27,6 +27,7 @@ HELP: dict[str, str] = {
                              "current messages; false turns it off.",
     "%reset": "Start a new conversation.",
     "%undo": "Remove the last message you sent and everything after it.",
+    "%undo-run": "Put the working folder back as it was before the last medium- or high-risk run.",
     "%tokens [prompt]": "Count the tokens the next request sends (the system message, the conversation "
                         "and the tool) and estimate its cost; with a prompt, count that too.",
     "%auto_run [true/false]": "Run code without asking (true), or ask again (false).",
@@ -283,11 +284,22 @@ def shell(chat: TerminalChat, command: str) -> None:
     chat.display.close()
 
 
+def undo_run(chat: TerminalChat, _arguments: str) -> None:
+    """%undo-run: restore the working folder from the snapshot taken before the last risky run."""
+    result = chat.owner.undo_run()
+    if result.ok:
+        chat.display.notice(result.message)
+    else:
+        chat.display.error(result.message)
+
+
 COMMANDS: dict[str, Handler] = {
     "help": help_,
     "verbose": verbose,
     "reset": reset,
     "undo": undo,
+    "undo-run": undo_run,
+    "undo_run": undo_run,
     "tokens": tokens,
     "auto_run": auto_run,
     "save_message": save_message,

@@ -4,6 +4,10 @@ Code runs only when approved. The loop asks the gate; whichever front end answer
 first (a stream consumer's ``approve``/``decline``, an ``approver`` function, the
 terminal prompt, the app's dialog, a spoken yes) resolves the request. Voice alone
 never approves high-risk code.
+
+"Always for this session" is decided here, in :meth:`ApprovalGate.covers`, for every
+front end alike: it covers low risk; medium only when each kind of its effects is one
+the user allowed in Settings (``approval.always_medium``); high never.
 """
 
 from __future__ import annotations
@@ -11,10 +15,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from oi_voice.core.risk import Risk
+from oi_voice.core.risk import KINDS, Risk
 
 Source = Literal["auto", "api", "keyboard", "click", "voice", "timeout"]
 
@@ -44,7 +49,7 @@ class Decision:
     #: Edited code to run instead of the proposed code.
     code: str | None = None
     reason: str = ""
-    #: "Always for this session": later runs of low and medium risk need no approval.
+    #: "Always for this session": later low-risk runs need no approval (see ApprovalGate.covers).
     always: bool = False
     source: Source = "api"
 
@@ -70,10 +75,26 @@ class _Pending:
 class ApprovalGate:
     """Pairs approval requests from the loop with decisions from any thread."""
 
+    #: "Always for this session" was chosen: :meth:`covers` says which runs it takes.
     always: bool = False
+    #: Kinds of medium effect (risk.KINDS) that "Always" also covers; set from Settings.
+    always_medium: Collection[str] = ()
     _pending: dict[str, _Pending] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def covers(self, risk: Risk) -> bool:
+        """Whether "Always for this session" runs code of this risk without asking.
+
+        The one place this is decided: low risk, yes; medium, only when every kind of its
+        effects is in ``always_medium``; high, never (whatever a front end sent).
+        """
+        if not self.always:
+            return False
+        if risk.level == "low":
+            return True
+        allowed = {k for k in self.always_medium if k in KINDS}
+        return risk.level == "medium" and bool(risk.kinds) and set(risk.kinds) <= allowed
 
     def new_id(self) -> str:
         """A fresh request id, unique within this gate."""

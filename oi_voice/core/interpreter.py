@@ -30,6 +30,7 @@ from oi_voice.core.engine_thread import EngineThread
 from oi_voice.core.history import Journal, data_dir
 from oi_voice.core.lmc import Chunk, Message
 from oi_voice.core.loop import Turn, TurnConfig, event_chunk
+from oi_voice.core.undo import UndoResult, UndoStore
 from oi_voice.errors import BusyError, ConfigError, OIVoiceError
 from oi_voice.llm import ChatRequest
 from oi_voice.llm.catalog import model_info
@@ -282,6 +283,7 @@ class Interpreter:
         #: Answers approval requests for any front end: fn(ApprovalRequest) -> Decision.
         self.approver: Callable[[ApprovalRequest], Decision] | None = None
         self.gate = ApprovalGate()
+        self._undo = UndoStore()
         self._messages: list[Message] = []
         self._journal: Journal | None = None
         self._turn_lock = threading.Lock()
@@ -305,6 +307,11 @@ class Interpreter:
         if not hasattr(target, parts[-1]) or parts[-1].startswith("_"):
             raise ConfigError(f"unknown setting {path!r}")
         setattr(target, parts[-1], value)
+
+    @property
+    def approval(self) -> ApprovalGate:
+        """Approval settings (``approval.always_medium``) live on the gate that applies them."""
+        return self.gate
 
     # -- messages ------------------------------------------------------------------------
 
@@ -371,6 +378,13 @@ class Interpreter:
     def decline(self, id: str, reason: str = "") -> bool:
         """Decline pending run ``id``; the model is told, with the reason."""
         return self.gate.answer(id, Decision.decline(reason, source="api"))
+
+    def undo_run(self) -> UndoResult:
+        """Put the working folder back as it was before the last medium- or high-risk run
+        (its files' bytes and permissions; files the run made are set aside, not deleted).
+        ``result.message`` says what was done."""
+        self._require_idle()
+        return self._undo.undo()
 
     # -- chat ------------------------------------------------------------------------------
 
@@ -527,7 +541,7 @@ class Interpreter:
             function_calling=functions, vision=llm.resolved_vision(),
             context_budget=max(window - max_tokens, 1000), language_tags=tags, enabled=enabled,
             max_steps=self.max_steps, max_output=self.max_output, auto_run=bool(self.auto_run),
-            safe_mode=self.safe_mode, output_dir=data_dir() / "outputs", cwd=working_dir(),
+            safe_mode=self.safe_mode, output_dir=data_dir() / "outputs", cwd=working_dir(), undo=self._undo,
         )
 
     def system_prompt(self, function_calling: bool | None = None) -> str:
@@ -562,8 +576,9 @@ class Interpreter:
     # -- lifetime ---------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop this interpreter's language sessions and flush its journal."""
+        """Stop this interpreter's language sessions and flush its journal (the undo snapshot goes)."""
         self.computer.impl.close_sync_best_effort()
+        self._undo.discard()
         if self._journal is not None:
             self._journal.close()
 

@@ -35,7 +35,9 @@ from oi_voice.core.codeblocks import (
 from oi_voice.core.context import count_tokens, trim
 from oi_voice.core.lmc import ASSISTANT, COMPUTER, Chunk, Message
 from oi_voice.core.output import OutputCollector
-from oi_voice.core.risk import describe, rate
+from oi_voice.core.risk import rate
+from oi_voice.core.risk_words import describe
+from oi_voice.core.undo import UndoStore, snapshot_before_run
 from oi_voice.errors import LLMBadRequestError, LLMError
 from oi_voice.llm import ChatRequest, Finish, TextDelta, ToolCallDelta, client_for
 
@@ -62,6 +64,8 @@ class TurnConfig:
     safe_mode: str = "off"
     output_dir: Path = field(default_factory=lambda: Path("."))
     cwd: str | None = None
+    #: Snapshots the working folder before medium- and high-risk runs (undo of the last run).
+    undo: UndoStore | None = None
 
 
 def execute_tool(languages: list[str]) -> dict[str, Any]:
@@ -469,7 +473,7 @@ class Turn:
         risk = rate(resolved, text, cwd=cfg.cwd)
         request = ApprovalRequest(self._gate.new_id(), resolved, text, risk, describe(resolved, text, risk))
         automatic = (cfg.auto_run and not (cfg.safe_mode != "off" and risk.level == "high")) or (
-            self._gate.always and risk.level != "high")
+            self._gate.covers(risk))
         future = None if automatic else self._gate.open(request)
         try:
             # The request is open before the chunk is seen, so a consumer can answer at once.
@@ -489,6 +493,13 @@ class Turn:
         if decision.code is not None and decision.code != text:
             text = decision.code
             code["content"] = text  # messages record the code that actually ran
+        if cfg.undo is not None and cfg.cwd is not None:
+            ran = risk if text == request.code else rate(resolved, text, cwd=cfg.cwd)
+            if risk.level != "low" or ran.level != "low":
+                undo_note = await snapshot_before_run(cfg.undo, cfg.cwd, ran if ran.level != "low" else risk,
+                                                      request.summary)
+                if undo_note:
+                    yield lmc.piece(COMPUTER, "console", undo_note, format="output")
         async for chunk in self._run(resolved, text, outcome):
             yield chunk
         if outcome and outcome[0] == "failed":

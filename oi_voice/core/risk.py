@@ -1,34 +1,57 @@
-"""Static risk rating of code before it runs.
+"""Static risk rating of code before it runs, by what the code does.
 
 :func:`rate` reads the code (it never runs it) and says how much could go wrong:
 
-- ``high``: hard or impossible to undo, or takes over the machine: recursive deletes,
-  sudo, formatting or writing raw disks, piping a download into a shell, opening up
-  permissions recursively, SSH keys, /etc and other system files, shutdown, fork bombs,
-  packages from outside the index, killing every process, cron. High-risk code is never
-  approved by voice alone.
-- ``medium``: worth a look: deleting files, the network, writes outside the working
-  folder, package installs, stopping programs, shell start-up files.
-- ``low``: everything else.
+- ``high``: hard or impossible to undo, or takes over the machine: deleting files (any
+  delete, in any language), destroying or compressing files in place, rewriting git
+  history or discarding uncommitted changes, sudo, formatting or writing raw disks,
+  running a download, opening up permissions recursively, SSH keys, /etc and other
+  system files, shutdown, fork bombs, packages from outside the index, killing every
+  process, cron. High-risk code is never approved by voice alone, and "Always for this
+  session" never covers it.
+- ``medium``: worth a look: overwriting, emptying, appending to, moving or editing a
+  file that exists, permission changes, the network, writes outside the working
+  folder, package installs, stopping programs, shell start-up files -- and whatever the
+  rater cannot check (a command it does not know, a path or command built at run
+  time, code that does not parse, a language it does not read).
+- ``low``: reading, computing, printing, and creating new files.
 
-It is a heuristic made of regular expressions, tuned to be cheap and to err on the side
-of asking; it is not a sandbox. Comments are ignored; strings are not (a Python
-``os.system("rm -rf /")`` is a recursive delete). Shell rules apply to Python,
-JavaScript and Ruby code only when that code can run shell commands.
+Two layers: the effect readers of :mod:`oi_voice.core.effects` (a shell tokenizer,
+Python's ``ast``, call patterns for JavaScript and Ruby; code that runs other code is
+read in turn, recursively) and the rule tables below (regular expressions for what
+shows in the text: sudo, disks, downloads piped into a shell ...). The reasons say in
+words what was seen ("deletes files", "overwrites notes.txt"); each medium reason has a
+kind (:data:`~oi_voice.core.effects.KINDS`) that the user may let "Always" cover.
+It errs on the side of asking; it is not a sandbox. The spoken question is made in
+:mod:`oi_voice.core.risk_words`.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final
 
-__all__ = ["Level", "Risk", "describe", "rate"]
+from oi_voice.core.effects import (
+    DELETES,
+    DELETES_RECURSIVELY,
+    KINDS,
+    Finding,
+    Level,
+    Place,
+    code_findings,
+    python_findings,
+    shell_findings,
+    unreadable_findings,
+)
 
-Level = Literal["low", "medium", "high"]
+__all__ = ["KINDS", "Level", "Risk", "language_name", "rate"]
+
+log = logging.getLogger("oi_voice.risk")
 _ORDER: Final[dict[str, int]] = {"low": 0, "medium": 1, "high": 2}
 
 
@@ -38,6 +61,8 @@ class Risk:
 
     level: Level
     reasons: tuple[str, ...] = ()
+    #: The kinds (effects.KINDS) of the medium findings: what "Always" would have to cover.
+    kinds: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form, as sent in confirmation chunks: {"level": ..., "reasons": [...]}."""
@@ -72,6 +97,12 @@ _SLASH_COMMENTS: Final = frozenset(
 def _canonical(language: str) -> str:
     key = language.strip().lower()
     return _ALIASES.get(key, key)
+
+
+def language_name(language: str) -> str:
+    """The name to say for a language or alias: "bash" -> "shell", "py" -> "Python"."""
+    lang = _canonical(language)
+    return _DISPLAY.get(lang, language.strip() or "code")
 
 
 # --- comments -------------------------------------------------------------------------
@@ -482,97 +513,110 @@ def _target_findings(targets: Iterable[str], text: str, cwd: str | None) -> list
     return found
 
 
+
 # --- rating ---------------------------------------------------------------------------
+
+#: Kinds of the rule tables' medium reasons.
+_RULE_KINDS: Final = {
+    "uses the network": "network", "installs packages": "installs", "stops other programs": "stops_programs",
+    "makes files writable by everyone": "permissions", "changes file permissions": "permissions",
+    "changes system services": "system", "changes the firewall": "system", "reads SSH keys": "system",
+    "changes your shell startup files": "system", "changes files outside this folder": "outside_folder",
+}
+_STRUCTURED: Final = frozenset({"shell", "python", "javascript", "ruby"})
+# Languages that run nothing (a front end shows them): their text is not code to rate.
+_INERT: Final = frozenset({"html", "markdown", "text", "json", "css", "csv", "yaml"})
+
+
+def _finding(level: Level, reason: str, group: str) -> Finding:
+    if reason == "deletes files":  # the rule tables knew deleting as medium: any delete is high
+        level = "high"
+    if reason == "discards uncommitted changes":
+        level = "high"
+    kind = _RULE_KINDS.get(reason, "system" if level == "medium" else "")
+    return Finding(level, reason, group, kind)
+
+
+def _apply(rules: Iterable[_Rule], source: str, *, deletes: bool = True) -> list[Finding]:
+    """Findings of the rule tables; ``deletes=False`` leaves deleting to the effect readers."""
+    return [_finding(rule.level, rule.reason, rule.group) for rule in rules
+            if (deletes or (rule.group != "delete" and rule.reason != "discards uncommitted changes"))
+            and rule.pattern.search(source)]
+
+
+def _analyze(language: str, code: str, place: Place, cwd: str | None, depth: int) -> list[Finding]:
+    lang = _canonical(language)
+    if lang in _INERT:
+        return []
+    text = _strip_comments(lang, code)
+
+    def recurse(inner_language: str, inner_code: str, inner_depth: int) -> list[Finding]:
+        return _analyze(inner_language, inner_code, place, cwd, inner_depth)
+
+    findings: list[Finding] = []
+    targets: list[str] = []
+    if lang == "shell":
+        structured_shell, targets = shell_findings(text, place, recurse, depth)
+        findings += structured_shell
+        findings += _apply(_SHELL_RULES, text, deletes=False)
+    elif lang in _LANGUAGE_RULES:
+        structured = python_findings(code, place, recurse, depth) if lang == "python" else code_findings(
+            lang, text, place, recurse, depth)
+        if structured is None:  # Python that does not parse: the rule tables, and never low
+            findings.append(Finding("medium", "is Python the rater cannot read (it does not parse)", "", "unchecked"))
+        # The table's recursive-delete patterns (a walk and an unlink) say more than one call does.
+        findings += _apply(_LANGUAGE_RULES[lang], text, deletes=structured is None or lang == "python")
+        findings += structured or []
+        targets = _code_targets(lang, text)
+        if _RUNS_SHELL[lang].search(text):
+            shellish = _LIST_ARGS.sub(" ", text)
+            findings += _apply(_SHELL_RULES, shellish, deletes=structured is None)
+            if structured is None or lang != "python":  # parsed Python: its commands were read above
+                targets += _shell_targets(shellish)
+    else:  # languages we have no reader for (R, PowerShell ...): the shell rules, and never low
+        findings += _apply(_SHELL_RULES, text)
+        findings += unreadable_findings(language_name(language), text)
+        targets = _shell_targets(text)
+    findings += [_finding(level, reason, group) for level, reason, group in _target_findings(targets, text, cwd)]
+    return findings
 
 
 def rate(language: str, code: str, *, cwd: str | None = None) -> Risk:
     """Rate ``code`` in ``language`` (canonical name or alias) before it runs.
 
-    ``cwd`` is the folder the code will run in: writes inside it are not flagged. Without
-    it, every absolute or home path counts as outside.
+    ``cwd`` is the folder the code will run in: writes inside it are not flagged as
+    outside, and files are looked up there ("overwrites notes.txt" only when it
+    exists). Without it, every absolute or home path counts as outside, and files are
+    looked up in the process's working directory.
     """
-    lang = _canonical(language)
-    text = _strip_comments(lang, code)
-    findings: list[tuple[Level, str, str]] = []
-
-    def apply(rules: Iterable[_Rule], source: str) -> None:
-        for rule in rules:
-            if rule.pattern.search(source):
-                findings.append((rule.level, rule.reason, rule.group))
-
-    if lang in _LANGUAGE_RULES:
-        apply(_LANGUAGE_RULES[lang], text)
-        targets = _code_targets(lang, text)
-        if _RUNS_SHELL[lang].search(text):
-            shellish = _LIST_ARGS.sub(" ", text)
-            apply(_SHELL_RULES, shellish)
-            targets += _shell_targets(shellish)
-    else:  # shell, and languages we have no rules for (R, PowerShell ...): shell rules
-        apply(_SHELL_RULES, text)
-        targets = _shell_targets(text)
-    findings += _target_findings(targets, text, cwd)
+    try:
+        base = cwd or os.getcwd()
+    except FileNotFoundError:
+        base = os.path.expanduser("~")
+    try:
+        findings = _analyze(language, code, Place(base), cwd, 0)
+    except Exception:  # a bug of the rater must not run code unasked, nor stop the turn
+        log.exception("the risk rater failed on %s code", language)
+        findings = [Finding("medium", "could not be checked (the rater failed on it)", "", "unchecked")]
     return _combine(findings)
 
 
-def _combine(findings: list[tuple[Level, str, str]]) -> Risk:
+def _combine(findings: list[Finding]) -> Risk:
     """Risk from findings: highest level first, duplicates and outranked group members dropped."""
     best: dict[str, int] = {}
-    for level, _reason, group in findings:
-        if group:
-            best[group] = max(best.get(group, 0), _ORDER[level])
+    for f in findings:
+        if f.group:
+            best[f.group] = max(best.get(f.group, 0), _ORDER[f.level])
     kept: list[tuple[Level, str]] = []
-    for level, reason, group in findings:
-        if group and _ORDER[level] < best[group]:
+    kinds: list[str] = []
+    for f in findings:
+        if f.group and _ORDER[f.level] < best[f.group]:
             continue
-        if (level, reason) not in kept and all(r != reason for _l, r in kept):
-            kept.append((level, reason))
+        if f.reason == DELETES and any(g.reason == DELETES_RECURSIVELY for g in findings):
+            continue
+        if f.level == "medium" and f.kind and f.kind not in kinds:
+            kinds.append(f.kind)
+        if all(r != f.reason for _l, r in kept):
+            kept.append((f.level, f.reason))
     kept.sort(key=lambda item: -_ORDER[item[0]])  # stable: rule order within a level
-    return Risk(kept[0][0] if kept else "low", tuple(reason for _l, reason in kept))
-
-
-# --- spoken summary -------------------------------------------------------------------
-
-_NUMBERS: Final = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-                   "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
-                   "nineteen", "twenty")
-
-
-def _number(n: int) -> str:
-    return _NUMBERS[n] if 0 <= n < len(_NUMBERS) else str(n)
-
-
-def _verb_plural(verb: str) -> str:
-    if verb == "is":
-        return "are"
-    if verb == "has":
-        return "have"
-    if verb.endswith(("ches", "shes", "sses", "xes", "zes")):
-        return verb[:-2]
-    return verb[:-1] if verb.endswith("s") else verb
-
-
-def _plural_verb(reason: str) -> str:
-    """ "deletes files" -> "delete files", "formats or repartitions" -> "format or repartition".
-
-    Reasons start with a verb in the third person singular.
-    """
-    words = reason.split(" ")
-    for k, word in enumerate(words):
-        if k == 0 or words[k - 1] in ("or", "and"):
-            words[k] = _verb_plural(word)
-    return " ".join(words)
-
-
-def describe(language: str, code: str, risk: Risk) -> str:
-    """A one-line spoken question, e.g. "Run two lines of shell that delete files?"."""
-    lang = _canonical(language)
-    name = _DISPLAY.get(lang, language.strip() or "code")
-    lines = sum(1 for line in code.splitlines() if line.strip())
-    if lines == 0:
-        return f"Run an empty block of {name}?"
-    count = f"{_number(lines)} line{'s' if lines != 1 else ''}"
-    reasons = list(risk.reasons[:2])
-    if lines != 1:
-        reasons = [_plural_verb(r) for r in reasons]
-    clause = f" that {' and '.join(reasons)}" if reasons else ""
-    return f"Run {count} of {name}{clause}?"
+    return Risk(kept[0][0] if kept else "low", tuple(reason for _l, reason in kept), tuple(sorted(kinds)))

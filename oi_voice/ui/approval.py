@@ -29,8 +29,9 @@ from oi_voice.ui.chatview import _monospace
 from oi_voice.ui.highlight import CodeHighlighter
 
 _RISK_WORDS = {
-    "low": "Low risk: it reads or computes; nothing known to be destructive.",
-    "medium": "Medium risk: it changes files, installs software or uses the network.",
+    "low": "Low risk: it reads, computes or makes new files; nothing known to be destructive.",
+    "medium": "Medium risk: it changes files, installs software, uses the network, or does something "
+              "the rater cannot check.",
     "high": "High risk: it can destroy data or change the system. Read it before you run it.",
 }
 _RISK_COLOURS = {"low": "#2e7d32", "medium": "#ef6c00", "high": "#b71c1c"}
@@ -88,7 +89,9 @@ class ApprovalDialog(QDialog):
         self.reason.setObjectName("reason")
         self.reason.setPlaceholderText("Reason for declining (optional; the model is told)")
         layout.addWidget(self.reason)
-        self.always = QCheckBox("Always for this session (low and medium risk)")
+        # What "Always" covers is decided by the engine (ApprovalGate.covers): low risk, and
+        # medium only for the kinds allowed in Settings; high-risk code always asks.
+        self.always = QCheckBox("Always for this session (low risk; high risk always asks)")
         self.always.setObjectName("always")
         self.always.setEnabled(level != "high")
         layout.addWidget(self.always)

@@ -182,6 +182,27 @@ class Bridge(QObject):
         session.interpreter.reset()
         return True
 
+    def undo_run(self) -> threading.Thread | None:
+        """Put the working folder back as it was before the last risky run (off the Qt
+        thread: it copies files); the outcome arrives as a ``notice``."""
+        session = self._need_session()
+        if session is None:
+            return None
+        if session.busy:
+            self.notice.emit("A turn is still running: stop it first.")
+            return None
+        interpreter = session.interpreter
+
+        def work() -> None:
+            try:
+                self.notice.emit(interpreter.undo_run().message)
+            except (OIVoiceError, OSError) as exc:
+                self.notice.emit(f"The run could not be undone: {exc}")
+
+        thread = threading.Thread(target=work, name="oi-voice-undo-run", daemon=True)
+        thread.start()
+        return thread
+
     def answer(self, id_: str, decision: Decision) -> bool:
         """Answer approval request ``id_``; False when it was no longer open."""
         interpreter = self.interpreter

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -35,6 +35,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QLayout,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QMessageBox,
     QPushButton,
     QSpinBox,
@@ -239,6 +241,8 @@ class SettingsDialog(QDialog):
             keys.keySequenceChanged.connect(self._validate)
             return FieldEditor(setting, keys, keys, lambda v: keys.setKeySequence(QKeySequence(v or "")),
                                lambda: keys.keySequence().toString(QKeySequence.SequenceFormat.PortableText))
+        if field.widget == "checklist":
+            return self._checklist(name, setting)
         if field.options:
             choices = _named(QComboBox(), name)
             return FieldEditor(setting, choices, choices,
@@ -310,6 +314,39 @@ class SettingsDialog(QDialog):
             row.addWidget(browse)
         return FieldEditor(setting, box, row, lambda v: box.setEditText(v or stand_in), read)
 
+    def _checklist(self, name: str, setting: Setting) -> FieldEditor:
+        """A tick per entry of the field's options (value -> words), with the field's tooltip shown as a warning."""
+        field = setting.field
+        assert field is not None
+        items = _checklist_options(field.options)
+        ticks = _named(QListWidget(), name)
+        for value, words in items.items():
+            item = QListWidgetItem(words)
+            item.setData(Qt.ItemDataRole.UserRole, value)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            ticks.addItem(item)
+        ticks.setMaximumHeight(ticks.sizeHintForRow(0) * max(1, len(items)) + 6)
+        warning = _named(QLabel(field.tooltip), f"{name}_warning")
+        warning.setWordWrap(True)
+        setattr(self, warning.objectName(), warning)
+        row = QVBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(ticks)
+        row.addWidget(warning)
+        all_items = [ticks.item(i) for i in range(ticks.count())]
+
+        def show(value: Any) -> None:
+            chosen = set(value or ())
+            for item in all_items:
+                ticked = item.data(Qt.ItemDataRole.UserRole) in chosen
+                item.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
+
+        def read() -> list[str]:
+            return [str(item.data(Qt.ItemDataRole.UserRole)) for item in all_items
+                    if item.checkState() == Qt.CheckState.Checked]
+
+        return FieldEditor(setting, ticks, row, show, read)
+
     def _problem(self, name: str, check: Callable[[], str | None]) -> None:
         """Show what ``check`` finds wrong with field ``name`` under it; OK stays off meanwhile."""
         label = self._error_label(f"{name}_error")
@@ -376,6 +413,15 @@ class SettingsDialog(QDialog):
 
 
 W = TypeVar("W", bound=QWidget)
+
+
+def _checklist_options(options: str) -> dict[str, str]:
+    """The entries of a checklist field: value -> what the tick says."""
+    if options == "risk_kinds":
+        from oi_voice.core.risk import KINDS
+
+        return {kind: f"Code that {words}" for kind, words in KINDS.items()}
+    raise ValueError(f"no checklist options called {options!r}")
 
 
 def _named(widget: W, name: str) -> W:

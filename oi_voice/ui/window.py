@@ -133,6 +133,7 @@ class MainWindow(QMainWindow):
         self.talk_action = self._action(f"Push to talk ({push_to_talk})", self._toggle_talk, name="talk")
         self.stop_action = self._action("Stop", self.bridge.stop, name="stop", shortcut="Ctrl+.")
         self.new_action = self._action("New conversation", self.new_conversation, name="new", shortcut="Ctrl+N")
+        self.undo_run_action = self._action("Undo the last run", self.bridge.undo_run, name="undo-run")
         self.mute_action = self._action("Mute voice", self.bridge.set_muted, name="mute", checkable=True)
         self.auto_run_action = self._action("Auto-run", self._auto_run, name="auto-run", checkable=True)
         self.settings_action = self._action("Settings…", self.settings_requested.emit, name="settings",
@@ -158,7 +159,8 @@ class MainWindow(QMainWindow):
 
     def menu_actions(self) -> list[QAction | None]:
         """The actions of the tray menu (None: a separator)."""
-        return [self.show_action, self.talk_action, self.stop_action, self.new_action, None, self.mute_action,
+        return [self.show_action, self.talk_action, self.stop_action, self.new_action, self.undo_run_action, None,
+                self.mute_action,
                 self.auto_run_action, *self.profile_actions, None, self.settings_action, self.quit_action]
 
     def _build_body(self) -> None:

@@ -299,3 +299,29 @@ def test_browse_for_a_speech_model_folder(qtbot: QtBot, config: Path, tmp_path: 
     assert len(seen) == 1
     assert Path(dialog.stt_model.currentText()) == folder
     assert dialog.settings().stt_model == str(folder)
+
+
+def test_always_also_runs_the_medium_kinds_ticked_and_says_what_that_means(qtbot: QtBot, config: Path) -> None:
+    from PySide6.QtWidgets import QListWidget
+
+    from oi_voice.core.risk import KINDS
+
+    dialog = open_dialog(qtbot, load_app_settings("voice"))
+    kinds = child(dialog, QListWidget, "always_medium")
+    assert isinstance(kinds, QListWidget) and kinds.count() == len(KINDS)
+    warning = child(dialog, QLabel, "always_medium_warning")
+    assert isinstance(warning, QLabel) and "High-risk code" in warning.text() and "always asks" in warning.text()
+    assert dialog.settings().always_medium == []  # nothing ticked by default
+    for row in range(kinds.count()):
+        item = kinds.item(row)
+        if item.data(Qt.ItemDataRole.UserRole) in ("writes_files", "network"):
+            kinds.setFocus()
+            kinds.setCurrentItem(item)
+            qtbot.keyClick(kinds.viewport(), Qt.Key.Key_Space)  # ticks the focused row
+            assert item.checkState() == Qt.CheckState.Checked
+    chosen = dialog.settings()
+    assert sorted(chosen.always_medium) == ["network", "writes_files"]
+    save_app_settings(chosen)
+    assert sorted(load_app_settings("voice").always_medium) == ["network", "writes_files"]
+    again = open_dialog(qtbot, load_app_settings("voice"))
+    assert sorted(again.settings().always_medium) == ["network", "writes_files"]

@@ -345,6 +345,28 @@ def test_new_conversation_forgets_and_clears(make_app: Callable[..., App], llm_s
     assert sent == ["what number?"]
 
 
+def test_undo_the_last_run_puts_deleted_files_back(make_app: Callable[..., App], llm_server: ScriptedLLM,
+                                                     tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "notes.txt").write_text("precious\n")
+    monkeypatch.chdir(work)  # the working folder the snapshot is of
+    llm_server.add(tool_call("shell", f"rm {work / 'notes.txt'}"), text("Deleted."))
+    app = make_app()
+    notices: list[str] = []
+    app.bridge.notice.connect(notices.append)
+    app.type("delete my notes")
+    dialog = app.dialog()
+    assert "deletes files" in dialog.risk_label.text() and not dialog.always.isEnabled()
+    app.qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
+    app.wait_for(ev.TurnFinished)
+    assert not (work / "notes.txt").exists()
+    assert app.window.undo_run_action in app.window.menu_actions()
+    app.window.undo_run_action.trigger()
+    app.qtbot.waitUntil(lambda: any("put back" in n for n in notices), timeout=TURN)
+    assert (work / "notes.txt").read_text() == "precious\n"
+
+
 def test_a_model_that_drops_the_connection_shows_an_error_and_the_next_turn_works(
         make_app: Callable[..., App], llm_server: ScriptedLLM) -> None:
     app = make_app()
