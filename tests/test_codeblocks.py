@@ -17,11 +17,9 @@ from oi_voice.core.codeblocks import (
     FenceParser,
     ParseEvent,
     Text,
-    ToolCallError,
     merge,
-    parse_tool_arguments,
-    recover_tool_call,
 )
+from oi_voice.core.toolcalls import ToolCallError, parse_tool_arguments, recover_tool_call
 
 LANGUAGES = {
     "python": "python", "py": "python", "python3": "python",

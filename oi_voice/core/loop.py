@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
-import re
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,19 +24,12 @@ from oi_voice.computer.base import ActiveLine, Image, Output, RunFinished
 from oi_voice.core import events as ev
 from oi_voice.core import lmc
 from oi_voice.core.approval import ApprovalGate, ApprovalRequest, Decision
-from oi_voice.core.codeblocks import (
-    CodeDelta,
-    CodeEnd,
-    CodeStart,
-    FenceParser,
-    Text,
-    ToolCallError,
-    parse_tool_arguments,
-)
+from oi_voice.core.codeblocks import CodeDelta, CodeEnd, CodeStart, FenceParser, Text
 from oi_voice.core.context import count_tokens, trim
 from oi_voice.core.lmc import ASSISTANT, COMPUTER, Message
 from oi_voice.core.output import OutputCollector
 from oi_voice.core.risk import describe, rate
+from oi_voice.core.toolcalls import ToolCallError, parse_tool_arguments, partial_code, streamed_language
 from oi_voice.errors import LLMBadRequestError, LLMError
 from oi_voice.llm import ChatRequest, Finish, TextDelta, ToolCallDelta, client_for
 
@@ -85,56 +77,6 @@ def execute_tool(languages: list[str]) -> dict[str, Any]:
             },
         },
     }
-
-
-_CODE_KEY = re.compile(r'"code"\s*:\s*"')
-_LANG_KEY = re.compile(r'"language"\s*:\s*"([^"\\]*)"')
-_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
-
-
-def _partial_code(arguments: str) -> str | None:
-    """The decoded prefix of the ``code`` string in an incomplete JSON arguments text."""
-    match = _CODE_KEY.search(arguments)
-    if match is None:
-        return None
-    out: list[str] = []
-    i = match.end()
-    while i < len(arguments):
-        c = arguments[i]
-        if c == '"':
-            break
-        if c != "\\":
-            out.append(c)
-            i += 1
-            continue
-        if i + 1 >= len(arguments):
-            break
-        esc = arguments[i + 1]
-        if esc == "u":
-            if i + 6 > len(arguments):
-                break
-            try:
-                unit = int(arguments[i + 2 : i + 6], 16)
-            except ValueError:
-                break
-            if 0xD800 <= unit < 0xDC00:
-                # A surrogate pair: wait for its second half, as json.loads joins them.
-                if i + 12 > len(arguments):
-                    break
-                try:
-                    low = int(arguments[i + 8 : i + 12], 16) if arguments[i + 6 : i + 8] == "\\u" else -1
-                except ValueError:
-                    low = -1
-                if 0xDC00 <= low < 0xE000:
-                    out.append(chr(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)))
-                    i += 12
-                    continue
-            out.append(chr(unit))
-            i += 6
-        else:
-            out.append(_ESCAPES.get(esc, esc))
-            i += 2
-    return "".join(out)
 
 
 @dataclass
@@ -240,16 +182,15 @@ class ReplyAssembler:
         call.name = call.name or delta.name
         call.arguments += delta.arguments
         if call.language is None:
-            match = _LANG_KEY.search(call.arguments)
-            if match:
-                call.language = self._tags.get(match.group(1).lower(), match.group(1).lower())
+            call.language = streamed_language(call.arguments, self._tags)
+            if call.language is not None:
                 # The previous call's block ends on screen; it becomes a message at finish(),
                 # once its arguments are known to be whole.
                 out += self._end_shown_block()
                 out += self._code_start(call.language)
                 self._open_call = delta.index
         if call.language is not None:
-            prefix = _partial_code(call.arguments) or ""
+            prefix = partial_code(call.arguments) or ""
             if prefix.startswith(call.streamed) and len(prefix) > len(call.streamed):
                 out += self._code_chunk(prefix[len(call.streamed):])
                 call.streamed = prefix
