@@ -4,8 +4,9 @@ Models without function calling answer with markdown code fences; small local mo
 (Qwen2.5-Coder-0.5B) often print their ``execute`` tool call as JSON text instead of
 making a real call. :class:`FenceParser` turns a streamed reply into :data:`ParseEvent`
 values: message text, and code blocks whose language is enabled. JSON tool calls printed
-as text (bare, in ``<tool_call>`` tags, in a ```` ```json ```` or untagged fence) become
-code blocks too; anything that turns out not to be a tool call stays text, verbatim.
+as text (bare, in ``<tool_call>`` tags, as ``functions.execute({...})``, in a ```` ```json ````
+or untagged fence) become code blocks too (decoded by :mod:`oi_voice.core.toolcalls`); anything
+that turns out not to be a tool call stays text, verbatim.
 
 The events do not depend on how the reply was split into chunks: after :func:`merge`,
 any split of the same reply gives the same events. Text and code stream as soon as they
@@ -20,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final, TypeAlias
 
-from oi_voice.core.toolcalls import TOOL_CLOSE, TOOL_OPEN, normalize_languages, recover
+from oi_voice.core.toolcalls import CALL_HEAD, TOOL_CLOSE, TOOL_OPEN, normalize_languages, recover
 
 __all__ = [
     "CodeDelta",
@@ -118,6 +119,7 @@ _K_FENCE: Final = 2
 _K_JSON: Final = 3
 _K_TAG: Final = 4
 _K_TAIL: Final = 5
+_K_CALL: Final = 6  # functions.execute( ... a call printed as code
 
 _JSON_TAGS: Final = frozenset({"", "json", "jsonc", "json5", "tool_call", "tool_code"})
 _OPENER_RE = re.compile(r" {0,3}(`{3,})([^`]*)")
@@ -126,6 +128,9 @@ _NONWS = re.compile(r"\S")
 # string (letters other than those of true/false/null, '#', '(' ...) means it is not JSON.
 _JSON_STRUCT = re.compile(r'[{}"]|[^\s\[\]:,0-9.+\-eEtrufalsn]')
 _JSON_STR = re.compile(r'["\\]')
+# What a line may start with while it can still become ``functions.NAME(`` or ``execute(``.
+_CALL_PREFIX = re.compile(r"functions\.[A-Za-z_]\w*[ \t]*|execute[ \t]*")
+_CALL_WORDS: Final = ("functions.", "execute")
 
 
 def _classify(head: str, after_call: bool) -> int:
@@ -146,6 +151,11 @@ def _classify(head: str, after_call: bool) -> int:
         return _HOLD if ticks == len(s) else _K_PLAIN
     if c == "{":
         return _K_JSON
+    if c in "fe" and len(s) <= 64:
+        if CALL_HEAD.fullmatch(s):
+            return _K_CALL
+        if any(w.startswith(s) for w in _CALL_WORDS) or _CALL_PREFIX.fullmatch(s):
+            return _HOLD
     if c == "<":
         if s == TOOL_OPEN:
             return _K_TAG
@@ -178,6 +188,7 @@ class FenceParser:
         self._head = ""  # held start of a text line (a few characters at most)
         self._held: list[str] = []  # held text of _OPENER/_JSON/_TAG/_JFENCE/_TAIL
         self._after_call = False  # a recovered call came last: drop a stray </tool_call>
+        self._paren = False  # the call was printed as functions.NAME(...): drop its ")"
         self._tail_idx = 0  # characters of </tool_call> matched in _TAIL
         # JSON scanner
         self._depth = 0
@@ -300,9 +311,10 @@ class FenceParser:
             self._mode = _OPENER
         elif kind == _K_JSON:
             self._start_json(head)
-        elif kind == _K_TAG:
+        elif kind in (_K_TAG, _K_CALL):
             self._held = [head]
             self._mode = _TAG
+            self._paren = kind == _K_CALL
         else:  # a </tool_call> after a recovered call
             self._held = [head]
             self._phase = _TAIL
@@ -324,6 +336,10 @@ class FenceParser:
         if ch == "\n":
             self._held = []
             self._phase = _HEAD
+            self._paren = False
+            return i + 1
+        if ch == ")" and self._paren:
+            self._paren = False  # the end of functions.NAME(...): dropped like </tool_call>
             return i + 1
         idx = self._tail_idx
         if (ch in " \t\r" and idx in (0, len(TOOL_CLOSE))) or (
@@ -335,6 +351,7 @@ class FenceParser:
         text = "".join(self._held)
         self._held = []
         self._phase = _BODY
+        self._paren = False
         self._emit_text(text)
         return i  # ``ch`` is ordinary text of this line
 
@@ -577,6 +594,7 @@ class FenceParser:
         self._held = []
         self._mode = _TEXT
         self._phase = _HEAD if text.endswith("\n") else _BODY
+        self._paren = False
         call = recover(text + "}" * self._depth, self._languages) if repair else None
         if call is not None:
             self._emit_call(*call)
@@ -596,3 +614,4 @@ class FenceParser:
         else:
             self._emit_text(text)
             self._phase = _BODY
+            self._paren = False

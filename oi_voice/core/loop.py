@@ -29,7 +29,13 @@ from oi_voice.core.context import count_tokens, trim
 from oi_voice.core.lmc import ASSISTANT, COMPUTER, Message
 from oi_voice.core.output import OutputCollector
 from oi_voice.core.risk import describe, rate
-from oi_voice.core.toolcalls import ToolCallError, parse_tool_arguments, partial_code, streamed_language
+from oi_voice.core.toolcalls import (
+    ToolCallError,
+    parse_tool_arguments,
+    partial_code,
+    recover_tool_call,
+    streamed_language,
+)
 from oi_voice.errors import LLMBadRequestError, LLMError
 from oi_voice.llm import ChatRequest, Finish, TextDelta, ToolCallDelta, client_for
 
@@ -409,6 +415,12 @@ class Turn:
         """Approve and run one code message; its last item is the Outcome."""
         cfg = self.config
         language, text = str(code.get("format", "")), str(code.get("content", ""))
+        wrapped = recover_tool_call(text, cfg.language_tags)
+        if wrapped is not None:
+            # The block holds a tool call printed as code (``functions.execute({...})``, or the
+            # JSON of one): what it asks to run is proposed instead, and recorded as the code.
+            language, text = wrapped
+            code["format"], code["content"] = language, text
         resolved = self._computer.resolve(language)
         if resolved is None or resolved not in cfg.enabled:
             yield self._note(self._unavailable(language, resolved))

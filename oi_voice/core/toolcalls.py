@@ -39,6 +39,13 @@ TOOL_CLOSE: Final = "</tool_call>"
 _CODE_KEYS: Final = ("code", "command", "cmd", "script", "source")
 _EXAMPLE: Final = '{"language": "python", "code": "print(1)"}'
 _WRAPPER_FENCE = re.compile(r"```[^\n`]*\n(.*?)\n?[ \t]*```+", re.S)
+#: A call printed as code, the way OpenAI's tool namespace reads: ``functions.execute({...})``
+#: (or a bare ``execute({...})``). The closing parenthesis is optional: the fence parser
+#: hands over the text up to the object's last brace.
+CALL_HEAD: Final = re.compile(r"(?:functions\.([A-Za-z_]\w*)|(execute))[ \t]*\(")
+_CALL = re.compile(r"(?:functions\.([A-Za-z_]\w*)|(execute))[ \t]*\((.*?)(?:\)\s*;?)?", re.S)
+#: What JavaScript-style objects print as keys: ``{language: "python", code: "..."}``.
+_BARE_KEY = re.compile(r"[A-Za-z_]\w*")
 
 
 def normalize_languages(languages: Mapping[str, str]) -> dict[str, str]:
@@ -75,9 +82,41 @@ def _loads(text: str) -> tuple[bool, object, str]:
     try:
         return True, json.loads(text, strict=False), ""
     except ValueError as exc:  # JSONDecodeError
+        quoted = _quote_bare_keys(text)
+        if quoted != text:
+            ok, value, _err = _loads(quoted)
+            if ok:
+                return True, value, ""
         return False, None, str(exc)
     except RecursionError:
         return False, None, "nested too deeply"
+
+
+def _quote_bare_keys(text: str) -> str:
+    """``{language: "python"}`` -> ``{"language": "python"}``; strings are left alone."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    after_open = False  # the last structural character was "{" or ","
+    while i < n:
+        c = text[i]
+        if c == '"':  # copy a string whole, escapes included
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i : j + 1])
+            i, after_open = j + 1, False
+            continue
+        if after_open and (m := _BARE_KEY.match(text, i)) is not None:
+            rest = text[m.end():].lstrip()
+            if rest.startswith(":") and m.group() not in ("true", "false", "null"):
+                out.append(f'"{m.group()}"')
+                i, after_open = m.end(), False
+                continue
+        if not c.isspace():
+            after_open = c in "{,"
+        out.append(c)
+        i += 1
+    return "".join(out)
 
 
 def _code_value(value: object) -> str | None:
@@ -158,9 +197,11 @@ def _interpret(obj: object, name: str | None, languages: Mapping[str, str],
     return lang, code
 
 
-def _strip_wrappers(text: str) -> str:
-    """Remove <tool_call> tags and a surrounding markdown fence."""
+def _strip_wrappers(text: str) -> tuple[str | None, str]:
+    """Remove <tool_call> tags, a surrounding markdown fence and a ``functions.NAME(...)``
+    around a printed call: (the tool name the wrapper gave, if any; what is inside)."""
     s = text.strip()
+    name: str | None = None
     for _ in range(2):
         if s.startswith(TOOL_OPEN):
             s = s[len(TOOL_OPEN):]
@@ -170,18 +211,21 @@ def _strip_wrappers(text: str) -> str:
         m = _WRAPPER_FENCE.fullmatch(s)
         if m:
             s = m.group(1).strip()
-    return s
+        m = _CALL.fullmatch(s) if s[:1] in ("f", "e") else None
+        if m:
+            name, s = m.group(1) or m.group(2), m.group(3).strip()
+    return name, s
 
 
 def recover(text: str, languages: Mapping[str, str]) -> tuple[str, str] | None:
     """:func:`recover_tool_call` with ``languages`` already normalized (the parser's hot path)."""
-    s = _strip_wrappers(text)
+    name, s = _strip_wrappers(text)
     if not s.startswith("{"):
         return None
     ok, obj, _err = _loads(s)
     if not ok:
         return None
-    result = _interpret(obj, None, languages, from_text=True)
+    result = _interpret(obj, name, languages, from_text=True)
     return result if isinstance(result, tuple) else None
 
 
@@ -191,8 +235,9 @@ def recover_tool_call(text: str, languages: Mapping[str, str]) -> tuple[str, str
     Accepts ``{"name": "execute", "arguments": {"language": ..., "code": ...}}`` (arguments
     may be a JSON string), wrong tool names ("python", "run_code", "bash": a name that is a
     language gives the language when "language" is missing), ``{"function": {...}}``,
-    a bare ``{"language": ..., "code": ...}`` (known languages only), optionally wrapped in
-    ``<tool_call>`` tags or a markdown fence. Unknown languages come back lower-cased.
+    a bare ``{"language": ..., "code": ...}`` (known languages only; keys may be unquoted,
+    as JavaScript prints them), optionally wrapped in ``<tool_call>`` tags, a markdown
+    fence, or ``functions.execute(...)``. Unknown languages come back lower-cased.
     """
     return recover(text, normalize_languages(languages))
 
