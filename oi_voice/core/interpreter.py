@@ -1,7 +1,9 @@
 """``Interpreter``: the Open-Interpreter-compatible facade over the engine.
 
-Sync callers (``chat()``, ``computer.run()``) drive coroutines on the shared engine
-thread; async front ends (server, Qt bridge) use ``achat()`` on that loop directly.
+Inside the program a turn is a stream of typed events (``achat()``, ``events()``);
+``chat()`` and ``computer.run()`` are the Python API's edge, where they become Open
+Interpreter's LMC chunks (``lmc.to_chunk``). Every front end reaches the engine thread
+through its one bridge (``EngineThread``: iterate, pump, relay).
 Nothing runs unapproved: with ``auto_run`` off, a run waits for ``approve``/
 ``decline``, the ``approver`` function, or the terminal prompt; a stream consumer
 that asks for the next chunk without answering has declined.
@@ -210,18 +212,18 @@ class ComputerAPI:
         Returns the output messages, or with ``stream=True`` yields chunks as they come;
         leaving that generator early stops the code.
         """
-        chunks = _chunks(EngineThread.get().iterate(self._owner._run_direct(language, code)))
+        events = EngineThread.get().iterate(self._owner._run_direct(language, code))
         if stream:
-            return chunks
+            return _chunks(events)
         messages: list[Message] = []
-        for chunk in chunks:
-            if chunk.get("type") == "console" and chunk.get("format") == "output":
+        for event in events:
+            if isinstance(event, ev.ConsoleOutput):
                 if messages and messages[-1]["type"] == "console":
-                    messages[-1]["content"] += chunk["content"]
+                    messages[-1]["content"] += event.text
                     continue
-                messages.append(dict(chunk))
-            elif chunk.get("type") == "image":
-                messages.append(dict(chunk))
+                messages.append(lmc.to_chunk(event))
+            elif isinstance(event, ev.ImageOutput):
+                messages.append(lmc.to_chunk(event))
         return messages
 
     def stop(self) -> None:

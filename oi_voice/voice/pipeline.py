@@ -8,8 +8,9 @@ barge-in and spoken confirmation together, with no Qt: a front end calls ``press
 the Qt bridge re-emits them as queued signals.
 
 Threads: the capture thread (reads the microphone), the STT worker, the TTS worker,
-the playback thread, and one thread per turn that consumes the engine's chunks. The
-turn itself runs on the engine loop (``Interpreter.achat``); nothing here blocks it.
+the playback thread, and one thread per turn that consumes the engine's typed events. The
+turn itself runs on the engine loop (``Interpreter.achat``), handed over by the one bridge,
+``EngineThread.pump``; nothing here blocks it.
 """
 
 from __future__ import annotations
