@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -266,7 +266,8 @@ class Outcome(enum.Enum):
     OK = "ok"
     #: It ran and failed, or could not run (an unknown language).
     FAILED = "failed"
-    #: The user (or the repeat guard, once) declined it.
+    #: The user (or the repeat guard, once) declined it; for a reply: its calls were malformed,
+    #: and the model was told why.
     DECLINED = "declined"
     #: The user stopped it while it ran: the turn ends.
     INTERRUPTED = "interrupted"
@@ -274,8 +275,27 @@ class Outcome(enum.Enum):
     REPEATED = "repeated"
 
 
-#: What the steps of a turn yield: events, and last, the block's Outcome.
-_Step = AsyncIterator["ev.EngineEvent | Outcome"]
+#: What a step of a turn yields: events, and last, its Outcome.
+_Items = AsyncGenerator["ev.EngineEvent | Outcome", None]
+
+
+class _Step:
+    """A step of the turn (a reply, a code block, a run): iterate ``events()``, then read
+    ``outcome``. Closing ``events()`` closes the step at once, so what it was doing is
+    committed before whoever stopped the turn goes on."""
+
+    def __init__(self, items: _Items, default: Outcome = Outcome.OK) -> None:
+        self._items = items
+        self.outcome = default
+
+    async def events(self) -> AsyncGenerator[ev.EngineEvent, None]:
+        """The step's events; its Outcome is kept in ``outcome``."""
+        async with contextlib.aclosing(self._items) as items:
+            async for item in items:
+                if isinstance(item, Outcome):
+                    self.outcome = item
+                else:
+                    yield item
 
 
 class Turn:
@@ -293,70 +313,101 @@ class Turn:
         self._succeeded: dict[tuple[str, str], bool] = {}
 
     async def run(self) -> AsyncGenerator[ev.EngineEvent, None]:
-        """Run the turn; yields engine events."""
+        """Run the turn: the model's reply, then its code blocks, until it answers without code."""
         cfg = self.config
         for _step in range(cfg.max_steps):
             reply = ReplyAssembler(cfg.language_tags)
-            committed = 0
-            try:
-                async with contextlib.aclosing(self._stream(reply)) as events_in:
-                    async for event in events_in:
-                        # Committed before the event that ends it is seen: a consumer that has
-                        # seen a message end can rely on it being in messages and the journal.
-                        committed = self._commit_new(reply, committed)
-                        yield event
-                events, problems = reply.finish()
-                committed = self._commit_new(reply, committed)
-                for event in events:
+            step = _Step(self._reply(reply))
+            async with contextlib.aclosing(step.events()) as events:
+                async for event in events:
                     yield event
-            except LLMError as exc:
-                events = reply.abort()
-                self._commit_aborted(reply, committed)
-                for event in events:
-                    yield event
-                yield ev.ErrorEvent("llm", _describe_llm_error(exc, cfg.request))
-                return
-            except BaseException:
-                reply.abort()
-                self._commit_aborted(reply, committed)
-                raise
+            if step.outcome is Outcome.FAILED:
+                return  # the model failed: said by an ErrorEvent
             codes = [m for m in reply.messages if m["type"] == "code"]
-            for problem in problems:
-                # The model's malformed call goes back to it as the tool's answer.
-                self._commit(lmc.piece(ASSISTANT, "code", "", format="unknown"))
-                yield self._note(f"Error: {problem}")
-            if not codes and not problems:
-                if reply.finish_reason == "length":
-                    # Otherwise a reply cut at the limit looks like a finished one.
-                    limit = cfg.request.max_tokens
-                    yield ev.ErrorEvent("loop", f"The reply reached the token limit (max_tokens={limit}) and was "
-                                        "cut off. Say 'continue' for more, or raise llm.max_tokens.")
-                elif not any(m["type"] == "message" for m in reply.messages):
-                    yield ev.ErrorEvent("loop", "The model returned an empty reply, so the turn stopped.")
+            if not codes:
+                if step.outcome is Outcome.DECLINED:
+                    continue  # its calls were malformed: it was told, and tries again
+                for event in self._answered(reply):
+                    yield event
                 return
-            for n, code in enumerate(codes):
-                outcome = Outcome.FAILED
-                try:
-                    async for item in self._handle_code(code):
-                        if isinstance(item, Outcome):
-                            outcome = item
-                        else:
-                            yield item
-                except BaseException:
-                    # The turn was cancelled: later blocks still get their (not run) result.
-                    self._not_run(codes[n + 1:], " The turn was cancelled.")
-                    raise
-                rest = codes[n + 1:]
-                if outcome in (Outcome.DECLINED, Outcome.FAILED) and rest:
-                    self._not_run(rest, " An earlier block did not complete.")
-                    break
-                if outcome in (Outcome.INTERRUPTED, Outcome.REPEATED):
-                    self._not_run(rest, "")
-                    if outcome is Outcome.REPEATED:
-                        yield ev.ErrorEvent("loop", "The model proposed the same code again, so the turn stopped.")
-                    return
+            step = _Step(self._codes(codes))
+            async with contextlib.aclosing(step.events()) as events:
+                async for event in events:
+                    yield event
+            if step.outcome in (Outcome.INTERRUPTED, Outcome.REPEATED):
+                return
         yield ev.ErrorEvent("loop", f"Stopped after {cfg.max_steps} steps without finishing (max_steps). "
                             "Say 'continue' to let it go on.")
+
+    async def _reply(self, reply: ReplyAssembler) -> _Items:
+        """One reply of the model, committed as it completes. Last item: FAILED if the model
+        failed, DECLINED if some of its tool calls were malformed (they go back to it), else OK."""
+        committed = 0
+        try:
+            async with contextlib.aclosing(self._stream(reply)) as events_in:
+                async for event in events_in:
+                    # Committed before the event that ends it is seen: a consumer that has
+                    # seen a message end can rely on it being in messages and the journal.
+                    committed = self._commit_new(reply, committed)
+                    yield event
+            events, problems = reply.finish()
+            self._commit_new(reply, committed)
+            for event in events:
+                yield event
+        except LLMError as exc:
+            events = reply.abort()
+            self._commit_aborted(reply, committed)
+            for event in events:
+                yield event
+            yield ev.ErrorEvent("llm", _describe_llm_error(exc, self.config.request))
+            yield Outcome.FAILED
+            return
+        except BaseException:
+            reply.abort()
+            self._commit_aborted(reply, committed)
+            raise
+        for problem in problems:
+            # The model's malformed call goes back to it as the tool's answer.
+            self._commit(lmc.piece(ASSISTANT, "code", "", format="unknown"))
+            yield self._note(f"Error: {problem}")
+        yield Outcome.DECLINED if problems else Outcome.OK
+
+    def _answered(self, reply: ReplyAssembler) -> list[ev.EngineEvent]:
+        """The model replied without code: the turn is over; say so if the reply is no answer."""
+        if reply.finish_reason == "length":
+            # Otherwise a reply cut at the limit looks like a finished one.
+            limit = self.config.request.max_tokens
+            return [ev.ErrorEvent("loop", f"The reply reached the token limit (max_tokens={limit}) and was "
+                                  "cut off. Say 'continue' for more, or raise llm.max_tokens.")]
+        if not any(m["type"] == "message" for m in reply.messages):
+            return [ev.ErrorEvent("loop", "The model returned an empty reply, so the turn stopped.")]
+        return []
+
+    async def _codes(self, codes: list[Message]) -> _Items:
+        """Propose and run a reply's code blocks in order. Last item: INTERRUPTED or REPEATED
+        when the turn must end, else OK. Blocks that do not run still get their result."""
+        for n, code in enumerate(codes):
+            step = _Step(self._handle_code(code), Outcome.FAILED)
+            try:
+                async with contextlib.aclosing(step.events()) as events:
+                    async for event in events:
+                        yield event
+            except BaseException:
+                # The turn was cancelled: later blocks still get their (not run) result.
+                self._not_run(codes[n + 1:], " The turn was cancelled.")
+                raise
+            outcome = step.outcome
+            rest = codes[n + 1:]
+            if outcome in (Outcome.DECLINED, Outcome.FAILED) and rest:
+                self._not_run(rest, " An earlier block did not complete.")
+                break
+            if outcome in (Outcome.INTERRUPTED, Outcome.REPEATED):
+                self._not_run(rest, "")
+                if outcome is Outcome.REPEATED:
+                    yield ev.ErrorEvent("loop", "The model proposed the same code again, so the turn stopped.")
+                yield outcome
+                return
+        yield Outcome.OK
 
     def _note(self, text: str) -> ev.ConsoleOutput:
         """Record ``text`` as a code block's result and return the event that shows it."""
@@ -411,7 +462,7 @@ class Turn:
             return f"{resolved} is not installed on this computer. Available languages: {names}."
         return f"{language or 'That language'} is not available here. Available languages: {names}."
 
-    async def _handle_code(self, code: Message) -> _Step:
+    async def _handle_code(self, code: Message) -> _Items:
         """Approve and run one code message; its last item is the Outcome."""
         cfg = self.config
         language, text = str(code.get("format", "")), str(code.get("content", ""))
@@ -459,19 +510,18 @@ class Turn:
         if decision.code is not None and decision.code != text:
             text = decision.code
             code["content"] = text  # messages record the code that actually ran
-        outcome = Outcome.FAILED
-        async for item in self._run(resolved, text):
-            if isinstance(item, Outcome):
-                outcome = item
-            else:
-                yield item
+        step = _Step(self._run(resolved, text), Outcome.FAILED)
+        async with contextlib.aclosing(step.events()) as events:
+            async for event in events:
+                yield event
+        outcome = step.outcome
         if outcome is Outcome.FAILED:
             self._failed.add((resolved, text.strip()))
         elif outcome is Outcome.OK:
             self._succeeded.setdefault((resolved, text.strip()), False)
         yield outcome
 
-    async def _run(self, language: str, code: str) -> _Step:
+    async def _run(self, language: str, code: str) -> _Items:
         cfg = self.config
         collector = OutputCollector(cfg.max_output, cfg.output_dir)
         images: list[Message] = []
