@@ -315,7 +315,7 @@ class Turn:
     async def run(self) -> AsyncGenerator[ev.EngineEvent, None]:
         """Run the turn: the model's reply, then its code blocks, until it answers without code."""
         cfg = self.config
-        for _step in range(cfg.max_steps):
+        for _ in range(cfg.max_steps):
             reply = ReplyAssembler(cfg.language_tags)
             step = _Step(self._reply(reply))
             async with contextlib.aclosing(step.events()) as events:
