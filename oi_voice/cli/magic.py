@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from oi_voice.cli import export
 from oi_voice.frontend.approval import auto_run_warning
-from oi_voice.frontend.runtime import setup_logging, sigint_deferred
+from oi_voice.frontend.runtime import setup_logging
 
 if TYPE_CHECKING:
     from oi_voice.cli.terminal import TerminalChat
@@ -269,13 +269,16 @@ def shell(chat: TerminalChat, command: str) -> None:
     if not command:
         chat.display.error("%% needs a command, for example: %% ls -la")
         return
+    from oi_voice.core.events import ImageOutput
+    from oi_voice.frontend.runtime import sigint_deferred
+
     chunks = cast(Generator[dict[str, Any], None, None], chat.owner.computer.run("shell", command, stream=True))
     try:
         for chunk in chunks:
             if chunk.get("format") == "output":
                 chat.display.write(str(chunk.get("content", "")))
             elif chunk.get("type") == "image":
-                chat.display.render(chunk)
+                chat.display.render(ImageOutput(str(chunk.get("format")), str(chunk.get("content", ""))))
     except KeyboardInterrupt:
         chat.display.line("[stopped]", style="bold yellow")
     finally:

@@ -1,6 +1,6 @@
-"""The conversation as it streams: one widget per block, fed LMC chunks.
+"""The conversation as it streams: one widget per block, fed the engine's events.
 
-:class:`ChatView` renders the engine's chunk stream (DESIGN.md, "The LMC stream") and
+:class:`ChatView` renders the engine's typed event stream (:mod:`oi_voice.core.events`) and
 nothing else: user turns, the assistant's markdown, code with syntax highlighting and
 the active line, collapsible output panes that show the start of long output with a
 "Show all" button, and images inline.
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from oi_voice.core import events as ev
 from oi_voice.ui.highlight import CodeHighlighter
 
 log = logging.getLogger("oi_voice.ui")
@@ -244,7 +245,7 @@ class ImageBlock(_Block):
 
 
 class ChatView(QScrollArea):
-    """The conversation, rendered from the LMC chunk stream."""
+    """The conversation, rendered from the engine's event stream."""
 
     #: A block was added (for the app's log and the end-to-end test).
     block_added = Signal(object)
@@ -317,66 +318,71 @@ class ChatView(QScrollArea):
         bar = self.verticalScrollBar()
         bar.setValue(bar.maximum())
 
-    # -- the chunk stream ------------------------------------------------------------------
+    # -- the event stream ------------------------------------------------------------------
 
-    def feed(self, chunk: dict[str, Any]) -> None:
-        """Render one LMC chunk."""
-        role, kind = chunk.get("role"), chunk.get("type")
-        content = chunk.get("content")
-        if role == "assistant" and kind == "message":
-            if chunk.get("start") or self._message is None:
-                self._message = TextBlock("Assistant", "assistant", markdown=True)
-                self._add(self._message)
-            if isinstance(content, str):
-                self._message.append(content)
-            if chunk.get("end"):
-                self._message = None
-        elif role == "assistant" and kind == "code":
-            if chunk.get("start") or self._code is None:
-                self._code = CodeBlock(str(chunk.get("format") or ""))
-                self._output = None
-                self._add(self._code)
-            if isinstance(content, str):
-                self._code.append(content)
-        elif role == "computer" and kind == "console":
-            self._console(chunk, content)
-        elif role == "computer" and kind == "image":
-            self._image(chunk, content)
-        elif kind == "error":
-            self.add_notice(str(content or "error"), "error")
-
-    def _console(self, chunk: dict[str, Any], content: Any) -> None:
-        fmt = chunk.get("format")
-        if chunk.get("start"):
+    def feed(self, event: ev.EngineEvent) -> None:
+        """Render one engine event."""
+        if isinstance(event, ev.MessageStart):
+            self._new_message()
+        elif isinstance(event, ev.MessageDelta):
+            if self._message is None:
+                self._new_message()
+            assert self._message is not None
+            self._message.append(event.text)
+        elif isinstance(event, ev.MessageEnd):
+            self._message = None
+        elif isinstance(event, ev.CodeStart):
+            self._new_code(event.language)
+        elif isinstance(event, ev.CodeDelta):
+            if self._code is None:
+                self._new_code(event.language)
+            assert self._code is not None
+            self._code.append(event.text)
+        elif isinstance(event, ev.ConsoleStart):
             self._output = OutputBlock()
             self._add(self._output)
-            return
-        if fmt == "active_line":
+        elif isinstance(event, ev.ActiveLine):
             if self._code is not None:
-                self._code.set_active_line(content if isinstance(content, int) else None)
+                self._code.set_active_line(event.line)
+        elif isinstance(event, ev.ConsoleOutput):
+            self._console_output(event.text)
+        elif isinstance(event, ev.ConsoleEnd):
+            self._console_end()
+        elif isinstance(event, ev.ImageOutput):
+            self._image(event.format, event.data)
+        elif isinstance(event, ev.ErrorEvent):
+            self.add_notice(event.message or "error", "error")
+
+    def _new_message(self) -> None:
+        self._message = TextBlock("Assistant", "assistant", markdown=True)
+        self._add(self._message)
+
+    def _new_code(self, language: str) -> None:
+        self._code = CodeBlock(language)
+        self._output = None
+        self._add(self._code)
+
+    def _console_end(self) -> None:
+        if self._code is not None:
+            self._code.set_active_line(None)
+        if self._output is not None:
+            if not self._output.received:
+                self._output.append("(no output)")
+            self.output_finished.emit(self._output)
+        self._output = None
+
+    def _console_output(self, content: str) -> None:
+        if not content:
             return
-        if chunk.get("end"):
-            if self._code is not None:
-                self._code.set_active_line(None)
-            if self._output is not None:
-                if not self._output.received:
-                    self._output.append("(no output)")
-                self.output_finished.emit(self._output)
+        if self._output is None:  # a note without a run (declined, not run)
+            self._output = OutputBlock()
+            self._add(self._output)
+            self._output.append(content)
             self._output = None
             return
-        if fmt == "output" and isinstance(content, str) and content:
-            if self._output is None:  # a note without a run (declined, not run)
-                self._output = OutputBlock()
-                self._add(self._output)
-                self._output.append(content)
-                self._output = None
-                return
-            self._output.append(content)
+        self._output.append(content)
 
-    def _image(self, chunk: dict[str, Any], content: Any) -> None:
-        fmt = str(chunk.get("format") or "")
-        if not isinstance(content, str):
-            return
+    def _image(self, fmt: str, content: str) -> None:
         try:
             if fmt.startswith("base64"):
                 data = base64.b64decode(content)
