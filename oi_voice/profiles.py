@@ -89,7 +89,6 @@ SETTINGS: dict[str, Spec] = {
     "system_message": _s("str", "base prompt"),
     "custom_instructions": _s("str", "appended to the system message"),
     "auto_run": _s("bool", "run code without asking"),
-    "offline": _s("bool", "turn off online features other than the model"),
     "verbose": _s("bool", "print detailed logs"),
     "max_output": _s("int", "characters of output the model sees", minimum=200),
     "max_steps": _s("int", "model calls in one turn", minimum=1),
@@ -117,6 +116,7 @@ SETTINGS: dict[str, Spec] = {
     # Open Interpreter profile keys that mean nothing here; accepted so its profiles load.
     "version": _s("any", "profile format version", target="ignored"),
     "disable_telemetry": _s("bool", "oi_voice sends no telemetry", target="ignored"),
+    "offline": _s("bool", "oi_voice has no online features besides the model to turn off", target="ignored"),
 }
 
 #: Environment variables that override profiles (and are overridden by flags).

@@ -59,8 +59,10 @@ FLAGS: tuple[Flag, ...] = (
     Flag(("-xo", "--max_output"), "max_output", "maximum characters of code output the model sees",
          "max_output", int, metavar="CHARS"),
     Flag(("-v", "--verbose"), "verbose", "print detailed logs", "verbose"),
-    Flag(("-o", "--offline"), "offline", "turn off online features (except the model, if it is hosted)",
-         "offline"),
+    # Open Interpreter's switch for its update check and telemetry: oi_voice has neither (nor
+    # any online feature besides the model), so there is nothing to switch off.
+    Flag(("-o", "--offline"), "offline", "accepted for Open Interpreter compatibility: nothing but the model "
+         "goes online anyway"),
     Flag(("-p", "--profile"), "profile", "profile to use: a name in the profiles folder or a path "
          "(default: default)", type=str, metavar="NAME|PATH"),
     Flag(("-l", "--local"), "local", "use the embedded local model (shortcut for --profile local)"),

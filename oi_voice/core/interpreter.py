@@ -255,7 +255,6 @@ class Interpreter:
         self.system_message = DEFAULT_SYSTEM_MESSAGE
         self.custom_instructions = ""
         self.auto_run = False
-        self.offline = False
         self.verbose = False
         self.max_output = 2800
         self.max_steps = 20
