@@ -12,10 +12,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from helpers import process_gone, wait_until
 
+from oi_voice.computer._private import private_dir
 from oi_voice.computer._procs import (
     descendants,
     group_exists,
@@ -126,3 +128,18 @@ def test_start_token_tells_a_live_process_from_a_gone_one() -> None:
 def test_physical_memory_is_plausible() -> None:
     total = physical_memory()
     assert total is not None and 64 * 2**20 < total < 2**50
+
+
+def test_private_folders_of_older_versions_are_judged_by_their_pid(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait(10)
+    for name, pid in (("oi-voice-test-alive", os.getpid()), ("oi-voice-test-gone", gone.pid)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / ".oi-voice-owner").write_text(f"{pid} 123456")  # clock ticks, as older versions wrote
+    mine = Path(private_dir("oi-voice-test-"))
+    assert mine.parent == tmp_path
+    assert (tmp_path / "oi-voice-test-alive").is_dir() and not (tmp_path / "oi-voice-test-gone").exists()
+    # Older versions judge only ".oi-voice-owner" (and would misread this start time): not written.
+    assert [p.name for p in mine.iterdir()] == [".oi-voice-owner2"]

@@ -11,7 +11,11 @@ from oi_voice.computer._procs import same_process, start_token
 
 __all__ = ["private_dir"]
 
-_OWNER = ".oi-voice-owner"
+# Who made a folder: "pid start-time". Older oi_voice wrote start times in another unit to
+# ".oi-voice-owner" and removes folders whose time does not match its own reading, so the
+# current format goes to a file of its own, which older versions see as not theirs to judge.
+_OWNER = ".oi-voice-owner2"
+_OLD_OWNER = ".oi-voice-owner"
 
 
 def private_dir(prefix: str) -> str:
@@ -42,6 +46,18 @@ def _claim(path: str) -> None:
         f.write(f"{os.getpid()} {start_token(os.getpid())}")
 
 
+def _read_owner(path: str) -> tuple[int, str]:
+    """(pid, start token) of the process that made folder ``path``."""
+    try:
+        with open(os.path.join(path, _OWNER)) as f:
+            text = f.read()
+    except FileNotFoundError:
+        with open(os.path.join(path, _OLD_OWNER)) as f:
+            text = f.read()
+    pid, _, started = text.partition(" ")
+    return int(pid), started
+
+
 def _sweep(base: str, prefix: str, keep: str) -> None:
     """Remove ``prefix*`` directories in ``base`` whose owner process is gone."""
     with contextlib.suppress(OSError):
@@ -49,10 +65,9 @@ def _sweep(base: str, prefix: str, keep: str) -> None:
             if not entry.name.startswith(prefix) or entry.path == keep:
                 continue
             try:
-                with open(os.path.join(entry.path, _OWNER)) as f:
-                    pid, _, started = f.read().partition(" ")
-                alive = same_process(int(pid), started)
+                owner = _read_owner(entry.path)
             except (OSError, ValueError):
                 continue  # not ours to judge (no owner file, or not readable)
+            alive = same_process(*owner)
             if not alive:
                 shutil.rmtree(entry.path, ignore_errors=True)
