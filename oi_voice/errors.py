@@ -78,10 +78,6 @@ class LanguageNotAvailableError(ComputerError):
     """The requested language is unknown or its runtime is not installed."""
 
 
-class KernelDiedError(ComputerError):
-    """The language's process died; it was restarted and its state is gone."""
-
-
 # --- front ends ----------------------------------------------------------------
 
 

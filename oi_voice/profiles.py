@@ -13,8 +13,8 @@ dotted (both mean ``llm.model``)::
     voice:
       stt_model: tiny.en
 
-The bundled profiles live in ``oi_voice/profiles_data/`` (package data, so a source
-checkout and an installed package find them the same way) and are copied into the
+The bundled profiles live in the project's top-level ``profiles/`` (installed as package
+data, see ``oi_voice._data``) and are copied into the
 user's config dir (``<config>/profiles/``) on first use; the user's copy wins.
 
 Keys are validated when a profile is loaded: an unknown key, a wrong type or broken
@@ -116,8 +116,10 @@ def profiles_dir() -> Path:
 
 
 def bundled_dir() -> Path:
-    """The profiles shipped in the package."""
-    return Path(__file__).resolve().parent / "profiles_data"
+    """The profiles shipped with oi_voice (the project's top-level ``profiles/``)."""
+    from oi_voice._data import data_dir
+
+    return data_dir("profiles")
 
 
 def ensure_user_profiles() -> Path:

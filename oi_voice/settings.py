@@ -159,7 +159,9 @@ class Setting:
         """The front ends whose command line offers this setting's flags."""
         if not self.flags:
             return ()
-        return {"interpreter": ("oi", "oi-voice"), "terminal": ("oi",), "voice": ("oi-voice",)}.get(
+        # An ignored key with a flag is an Open Interpreter flag accepted for compatibility (-o).
+        return {"interpreter": ("oi", "oi-voice"), "terminal": ("oi",), "voice": ("oi-voice",),
+                "ignored": ("oi", "oi-voice")}.get(
             self.target, ())  # type: ignore[return-value]
 
     def fresh_default(self) -> Any:
@@ -362,8 +364,6 @@ SCHEMA = Schema([
     _s("auto_run", "bool", False, "run code without asking", flags=("-y", "--auto_run"),
        flag_help="run generated code without asking (prints a warning)",
        field=DialogField("Run code without asking", "Behaviour", order=1)),
-    _s("offline", "bool", False, "turn off online features other than the model", flags=("-o", "--offline"),
-       flag_help="turn off online features (except the model, if it is hosted)"),
     _s("verbose", "bool", False, "print detailed logs", flags=("-v", "--verbose")),
     _s("max_output", "int", 2800, "characters of output the model sees", minimum=200, flags=("-xo", "--max_output"),
        flag_help="maximum characters of code output the model sees", metavar="CHARS"),
@@ -427,6 +427,11 @@ SCHEMA = Schema([
     # -- Open Interpreter profile keys that mean nothing here; accepted so its profiles load --
     _s("version", "any", None, "profile format version", target="ignored"),
     _s("disable_telemetry", "bool", False, "oi_voice sends no telemetry", target="ignored"),
+    # Open Interpreter's switch for its update check and telemetry: oi_voice has neither (nor any online
+    # feature besides the model), so the flag and key are accepted and change nothing.
+    _s("offline", "bool", False, "oi_voice has no online features besides the model to turn off", target="ignored",
+       flags=("-o", "--offline"),
+       flag_help="accepted for Open Interpreter compatibility: nothing but the model goes online anyway"),
 ])
 
 

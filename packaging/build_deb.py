@@ -14,7 +14,7 @@ The package installs
 and has no maintainer scripts: dpkg's own triggers refresh the icon and menu caches.
 
 The bundle is built once per input: a key over the spec, the entry point, every file of
-oi_voice/, the Python version and every installed distribution's name and version is
+oi_voice/, assets/ and profiles/, the Python version and every installed distribution's name and version is
 written into the bundle; a bundle with the same key is reused, any change rebuilds it.
 A lock file serialises builds of the same checkout.
 """
@@ -37,6 +37,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGING = ROOT / "packaging"
+ICONS = ROOT / "assets" / "app"
 SPEC = PACKAGING / "oi-voice.spec"
 ENTRY = PACKAGING / "oi_voice_entry.py"
 BUILD = ROOT / "build" / "pyinstaller"
@@ -88,10 +89,10 @@ def build_key() -> str:
     digest.update(f"{sys.version}|{os.environ.get('OI_VOICE_BUNDLE_LITELLM', '1')}".encode())
     dists = sorted(f"{d.metadata['Name']}=={d.version}".lower() for d in importlib.metadata.distributions())
     digest.update("\n".join(dists).encode())
-    source = ROOT / "oi_voice"
-    for path in sorted(source.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-            digest.update(str(path.relative_to(source)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for source in (ROOT / "oi_voice", ROOT / "assets", ROOT / "profiles"):
+        for path in sorted(source.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -152,13 +153,13 @@ def stage(bundle: Path, root: Path, pkg_version: str, arch: str) -> None:
     apps.mkdir(parents=True)
     shutil.copy2(PACKAGING / "linux" / f"{NAME}.desktop", apps / f"{NAME}.desktop")
     icons = usr / "share" / "icons" / "hicolor"
-    for png in sorted((PACKAGING / "icons").glob(f"{NAME}-*.png")):
+    for png in sorted(ICONS.glob(f"{NAME}-*.png")):
         size = png.stem.rsplit("-", 1)[1]
         folder = icons / f"{size}x{size}" / "apps"
         folder.mkdir(parents=True)
         shutil.copy2(png, folder / f"{NAME}.png")
     (icons / "scalable" / "apps").mkdir(parents=True)
-    shutil.copy2(PACKAGING / "icons" / f"{NAME}.svg", icons / "scalable" / "apps" / f"{NAME}.svg")
+    shutil.copy2(ICONS / f"{NAME}.svg", icons / "scalable" / "apps" / f"{NAME}.svg")
     doc = usr / "share" / "doc" / NAME
     doc.mkdir(parents=True)
     shutil.copy2(PACKAGING / "linux" / "copyright", doc / "copyright")

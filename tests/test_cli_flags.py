@@ -180,10 +180,11 @@ def test_stdin_mode_in_a_terminal_reads_one_line(oi: OIRunner, llm_server: Scrip
 
 
 def test_offline_and_verbose(oi: OIRunner, llm_server: ScriptedLLM) -> None:
+    # -o is Open Interpreter's; oi_voice has nothing online to turn off, so it sets nothing.
     llm_server.add(text("quiet"))
     result = oi.run("-o", "-v", "hello")
-    assert result.returncode == 0
-    assert "Setting offline = True (flag)" in result.stderr
+    assert result.returncode == 0 and "quiet" in result.stdout
+    assert "Setting offline" not in result.stderr
     assert "Setting verbose = True (flag)" in result.stderr
     assert "Setting llm.model = 'scripted-model' (environment)" in result.stderr
 

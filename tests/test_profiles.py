@@ -75,7 +75,8 @@ def test_nested_and_dotted_keys_mean_the_same() -> None:
     assert nested.settings == dotted.settings == {
         "llm.model": "m1", "llm.temperature": 1.0, "computer.languages": ["python"], "auto_run": True}
     assert nested.lines == {"llm.model": 2, "llm.temperature": 3, "computer.languages": 5, "auto_run": 6}
-    terminal = parse("multi_line: true\nplain_text_display: false\nversion: 0.2.5\ndisable_telemetry: true\n")
+    terminal = parse("multi_line: true\nplain_text_display: false\nversion: 0.2.5\ndisable_telemetry: true\n"
+                     "offline: true\n")  # Open Interpreter keys with nothing to do here
     assert terminal.terminal == {"multi_line": True, "plain_text_display": False} and terminal.settings == {}
 
 

@@ -63,7 +63,7 @@ class Computer:
             if language is not None:
                 infos.append(language.info)
             else:
-                available = spec.supported and find_runtime(spec) is not None
+                available = find_runtime(spec) is not None
                 # Python is the one running us; other versions are known once started.
                 version = platform.python_version() if spec.runtime is None else ""
                 infos.append(LanguageInfo(spec.name, spec.aliases, available=available, version=version))

@@ -23,8 +23,6 @@ class LanguageSpec:
     runtime: str | None
     module: str
     cls: str
-    #: False where oi_voice has no implementation yet.
-    supported: bool = True
 
 
 CATALOG: tuple[LanguageSpec, ...] = (
@@ -32,7 +30,6 @@ CATALOG: tuple[LanguageSpec, ...] = (
     LanguageSpec("shell", ("bash", "sh", "zsh"), "bash", "oi_voice.computer.process", "ShellLanguage"),
     LanguageSpec("javascript", ("js", "node", "nodejs"), "node", "oi_voice.computer.process", "NodeLanguage"),
     LanguageSpec("ruby", ("rb",), "ruby", "oi_voice.computer.process", "RubyLanguage"),
-    LanguageSpec("r", ("rscript",), "Rscript", "oi_voice.computer.process", "RLanguage", supported=False),
 )
 
 SPECS: dict[str, LanguageSpec] = {spec.name: spec for spec in CATALOG}

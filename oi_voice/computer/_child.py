@@ -1,4 +1,4 @@
-"""Child processes of the process-based languages, and their pipes.
+"""Child processes of the process-based languages: starting, reading and stopping them.
 
 Every child runs in a session (and process group) of its own, so one signal reaches all
 the processes a run started, background jobs included. Pipes are read without blocking,
@@ -7,6 +7,18 @@ bounded memory, and the child simply blocks on a full pipe while the consumer is
 
 asyncio's own subprocess support is not used because ``Process.wait()`` also waits for
 the pipes to close, which never happens while a background job holds them open.
+
+Output is read from pipes in 64 KiB reads, at most 256 KiB per stream per event, decoded
+as UTF-8 (errors replaced, with an incremental decoder so a character split between
+reads survives) and stripped of terminal escapes. A slow consumer makes the code block
+on a full pipe instead of making us buffer: memory stays bounded whatever the volume.
+
+Stopping a run (``Escalation``): SIGINT to its process group when the user asks or when
+it starves waiting on stdin, SIGKILL to the group 0.3 s later if it is still there.
+
+Input: a run's stdin is a pipe nobody writes to. A watchdog (``_procfs``) notices a
+process of the run blocked reading it; after ``input_timeout`` seconds of that the run is
+stopped and finishes with ``needs_input``. Without /proc support stdin is /dev/null.
 """
 
 from __future__ import annotations
@@ -15,16 +27,19 @@ import asyncio
 import codecs
 import contextlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
+import time
 from collections.abc import Callable, Sequence
+from typing import Literal
 
-from oi_voice.computer._procfs import group_members
+from oi_voice.computer._procfs import StdinWatch
+from oi_voice.computer._procs import group_exists, interrupt_group, kill_group
+from oi_voice.computer._session import Run
 from oi_voice.computer.ansi import AnsiStripper
+from oi_voice.computer.base import Output
 
 READ_CHUNK = 64 * 1024
 #: The most one stream contributes to one Output event.
@@ -193,19 +208,17 @@ class ChildProcess:
         self.exited.set()
         self.wake()
 
-    def signal_group(self, signum: int) -> None:
-        """Send ``signum`` to every process of the child's group (ignores a gone group)."""
-        signal_group(self.pid, signum)
+    def interrupt_group(self) -> None:
+        """SIGINT to every process of the child's group (ignores a gone group)."""
+        interrupt_group(self.pid)
+
+    def kill_group(self) -> None:
+        """Kill every process of the child's group at once (ignores a gone group)."""
+        kill_group(self.pid)
 
     def group_exists(self) -> bool:
         """Whether any process of the child's group is still there."""
-        try:
-            os.killpg(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+        return group_exists(self.pid)
 
     async def wait_exit(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for the child to exit; True if it did."""
@@ -221,80 +234,6 @@ class ChildProcess:
             with contextlib.suppress(OSError):
                 os.close(self._pidfd)
             self._pidfd = -1
-
-
-def private_dir(prefix: str) -> str:
-    """A new directory only we can read, in memory where possible.
-
-    Runs write and rename small state files many times: on a disk file system each
-    rewrite may be flushed (ext4 does so on truncate and rename-over), on tmpfs it is free.
-    The directory records its owner; directories of owners that are gone (a kill -9, a
-    crash: nothing removed them) are removed here.
-    """
-    path = None
-    for base in (os.environ.get("XDG_RUNTIME_DIR"), "/dev/shm"):
-        if base and os.path.isdir(base) and os.access(base, os.W_OK | os.X_OK):
-            try:
-                path = tempfile.mkdtemp(prefix=prefix, dir=base)
-            except OSError:
-                continue
-            break
-    if path is None:
-        path = tempfile.mkdtemp(prefix=prefix)
-    _claim(path)
-    _sweep(os.path.dirname(path), prefix, keep=path)
-    return path
-
-
-_OWNER = ".oi-voice-owner"
-
-
-def _process_start(pid: int) -> str | None:
-    """The start time of process ``pid`` (tells a reused pid apart); None if it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            fields = f.read().rsplit(b")", 1)[1].split()
-    except OSError:
-        return None
-    # fields[0] is the state (field 3 of stat), fields[19] the start time (field 22).
-    return fields[19].decode() if fields[0] not in (b"Z", b"X") else None
-
-
-def _claim(path: str) -> None:
-    with contextlib.suppress(OSError), open(os.path.join(path, _OWNER), "w") as f:
-        f.write(f"{os.getpid()} {_process_start(os.getpid())}")
-
-
-def _sweep(base: str, prefix: str, keep: str) -> None:
-    """Remove ``prefix*`` directories in ``base`` whose owner process is gone."""
-    if not os.path.isdir("/proc/self"):
-        return  # no way to tell who is alive
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(base):
-            if not entry.name.startswith(prefix) or entry.path == keep:
-                continue
-            try:
-                with open(os.path.join(entry.path, _OWNER)) as f:
-                    pid, _, started = f.read().partition(" ")
-                alive = _process_start(int(pid)) == started
-            except (OSError, ValueError):
-                continue  # not ours to judge (no owner file, or not readable)
-            if not alive:
-                shutil.rmtree(entry.path, ignore_errors=True)
-
-
-def signal_group(pgid: int, signum: int) -> None:
-    """``killpg`` that treats a group which is already gone as success."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signum)
-
-
-def kill_followers(pgid: int) -> None:
-    """SIGKILL every member of group ``pgid`` but its leader (found through /proc)."""
-    for pid in group_members(pgid):
-        if pid != pgid:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
 
 
 async def write_all(fd: int, data: bytes) -> None:
@@ -322,3 +261,166 @@ async def _writable(loop: asyncio.AbstractEventLoop, fd: int) -> None:
         await ready
     finally:
         loop.remove_writer(fd)
+
+
+# --- supervising a run -------------------------------------------------------------------
+
+SIGKILL_AFTER = 0.3  # seconds between SIGINT and SIGKILL
+TICK = 0.25  # longest wait between two looks at a quiet run
+_MAX_PIPE_BYTES = 1024 * 1024  # Linux's default /proc/sys/fs/pipe-max-size
+
+StreamName = Literal["stdout", "stderr"]
+
+
+def spawn_cwd(preferred: str | None) -> str:
+    """Where a child starts: ``preferred`` if it exists, else our cwd, else home."""
+    if preferred and os.path.isdir(preferred):
+        return preferred
+    try:
+        return os.getcwd()
+    except OSError:  # our own working directory was deleted
+        return os.path.expanduser("~")
+
+
+async def wait_clear(event: asyncio.Event, timeout: float) -> None:
+    """Wait until ``event`` is set or ``timeout`` passes, then clear it."""
+    if not event.is_set():
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout)
+    event.clear()
+
+
+class Streams:
+    """A run's stdout and stderr pipes with their decoders."""
+
+    def __init__(self, stdout: Pipe, stderr: Pipe) -> None:
+        self.pipes: dict[StreamName, Pipe] = {"stdout": stdout, "stderr": stderr}
+        self.decoders: dict[StreamName, TextDecoder] = {"stdout": TextDecoder(), "stderr": TextDecoder()}
+
+    def set_wake(self, wake: asyncio.Event) -> None:
+        """Point both pipes at ``wake``."""
+        for pipe in self.pipes.values():
+            pipe.wake = wake.set
+
+    def arm(self) -> None:
+        """Wake once when either pipe has something to read."""
+        for pipe in self.pipes.values():
+            pipe.arm()
+
+    async def forward(self, run: Run) -> bool:
+        """Emit what the pipes hold now (one budget per stream); True if there was any."""
+        any_output = False
+        for name, pipe in self.pipes.items():
+            data = pipe.read()
+            if data or pipe.eof:
+                text = self.decoders[name].decode(data, final=pipe.eof)
+                if text:
+                    any_output = True
+                    await run.emit(Output(text, name))
+        return any_output
+
+    async def forward_all(self, run: Run) -> None:
+        """Emit what was written before the run ended, until the pipes are empty.
+
+        A pipe holds at most 1 MiB: more rounds than that can only be a background job
+        still writing, which would keep us here for ever.
+        """
+        for _ in range(_MAX_PIPE_BYTES // READ_BUDGET + 1):
+            if not await self.forward(run):
+                break
+        for name, decoder in self.decoders.items():
+            rest = decoder.decode(b"", final=True)
+            if rest:
+                await run.emit(Output(rest, name))
+
+    def discard(self) -> None:
+        """Drop what the pipes hold now (output of nobody's run)."""
+        for pipe in self.pipes.values():
+            for _ in range(_MAX_PIPE_BYTES // READ_BUDGET + 1):
+                if not pipe.read():
+                    break
+        for decoder in self.decoders.values():
+            decoder.reset()
+
+    def close(self) -> None:
+        """Close both pipes."""
+        for pipe in self.pipes.values():
+            pipe.close()
+
+
+class InputWatchdog:
+    """Decides when a run has waited on its stdin pipe long enough to be stopped."""
+
+    def __init__(self, stdin_write_fd: int, timeout: float) -> None:
+        self._watch = StdinWatch(stdin_write_fd) if stdin_write_fd >= 0 else None
+        self._timeout = timeout
+        self._interval = max(0.02, min(TICK, timeout / 4))
+        self._next_check = time.monotonic() + self._interval
+        self._since: float | None = None
+
+    @property
+    def interval(self) -> float:
+        """How often the watchdog looks."""
+        return self._interval
+
+    def starved(self, pgid: int, had_output: bool) -> bool:
+        """Look (at most every interval) whether group ``pgid`` waits on stdin."""
+        now = time.monotonic()
+        if had_output:
+            # A process that just printed is not waiting (a prompt comes before a read).
+            self._since = None
+            self._next_check = now + self._interval
+            return False
+        if self._watch is None or now < self._next_check:
+            return False
+        self._next_check = now + self._interval
+        if self._watch.waiting_pid(pgid) is None:
+            self._since = None
+            return False
+        if self._since is None:
+            self._since = now
+        return now - self._since >= self._timeout
+
+
+class Escalation:
+    """How a run is stopped: SIGINT when the user asks or when it starves waiting on stdin,
+    then SIGKILL to its group if it is still there ``SIGKILL_AFTER`` later."""
+
+    def __init__(self, watchdog: InputWatchdog) -> None:
+        self._watchdog = watchdog
+        self._starved_at: float | None = None
+        self.killed = False
+
+    @property
+    def starved(self) -> bool:
+        """Whether the run was stopped for waiting on input."""
+        return self._starved_at is not None
+
+    def step(self, run: Run, child: ChildProcess, had_output: bool) -> float:
+        """Escalate as due; returns how long to wait before the next look."""
+        stop_at = self._starved_at if self._starved_at is not None else run.interrupt_at
+        if stop_at is not None and not self.killed and time.monotonic() - stop_at >= SIGKILL_AFTER:
+            child.kill_group()
+            self.killed = True
+        if self._starved_at is None and self._watchdog.starved(child.pid, had_output):
+            self._starved_at = time.monotonic()
+            child.interrupt_group()
+        return self._watchdog.interval if stop_at is None else SIGKILL_AFTER / 3
+
+
+def make_stdin(watch: bool) -> tuple[int, int]:
+    """A child's stdin: (read end for the child, write end we keep or -1).
+
+    A pipe nobody writes to where the input watchdog can see waits on it, else /dev/null.
+    """
+    if watch:
+        return os.pipe()
+    return os.open(os.devnull, os.O_RDONLY), -1
+
+
+def close_fds(*fds: int) -> None:
+    """Close the descriptors that are open (>= 0), ignoring errors."""
+    for fd in fds:
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)

@@ -20,6 +20,10 @@ import platform
 import struct
 from dataclasses import dataclass
 
+import psutil
+
+from oi_voice.computer._procs import group_members
+
 __all__ = ["StdinWatch", "stdin_watch_supported"]
 
 _POLLIN = 0x1
@@ -84,8 +88,8 @@ class StdinWatch:
         """The pid of a process in group ``pgid`` blocked reading the pipe, if any."""
         for pid in group_members(pgid):
             try:
-                tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
-            except OSError:
+                tids = [thread.id for thread in psutil.Process(pid).threads()]
+            except psutil.Error:
                 continue
             for tid in tids:
                 if self._task_waits(pid, tid):
@@ -131,28 +135,6 @@ class StdinWatch:
         except OSError:
             return False
         return (st.st_dev, st.st_ino) == self._pipe
-
-
-def group_members(pgid: int) -> list[int]:
-    """The pids in process group ``pgid``, read from /proc (none where there is no /proc)."""
-    members: list[int] = []
-    try:
-        names = os.listdir("/proc")
-    except OSError:
-        return members
-    for name in names:
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        # The command name in parentheses may hold spaces: fields start after its ")".
-        fields = stat[stat.rfind(b")") + 2 :].split()
-        if len(fields) > 2 and int(fields[2]) == pgid:
-            members.append(int(name))
-    return members
 
 
 def _read_memory(pid: int, address: int, size: int) -> bytes:

@@ -74,9 +74,7 @@ class SessionLanguage(abc.ABC):
 
     def __init__(self) -> None:
         self._executable = find_runtime(self.spec)
-        self.info = LanguageInfo(
-            self.spec.name, self.spec.aliases, available=self.spec.supported and self._executable is not None
-        )
+        self.info = LanguageInfo(self.spec.name, self.spec.aliases, available=self._executable is not None)
         self._lock = asyncio.Lock()
         self._current: Run | None = None
         self._start_task: asyncio.Task[None] | None = None

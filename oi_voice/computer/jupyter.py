@@ -33,7 +33,6 @@ import os
 import platform
 import queue
 import shutil
-import signal
 import sys
 from typing import Any, Literal
 
@@ -42,7 +41,9 @@ from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
 from oi_voice.computer._catalog import SPECS
-from oi_voice.computer._child import describe_exit, kill_followers, private_dir, signal_group
+from oi_voice.computer._child import describe_exit
+from oi_voice.computer._private import private_dir
+from oi_voice.computer._procs import interrupt_group, kill_followers, kill_group, physical_memory
 from oi_voice.computer._session import Run, SessionLanguage
 from oi_voice.computer.ansi import AnsiStripper, strip_ansi
 from oi_voice.computer.base import ActiveLine, Image, Output, RunFinished
@@ -212,11 +213,16 @@ MEMORY_ENV = "OI_VOICE_KERNEL_MEMORY"
 # Sets the soft RLIMIT_DATA (heap and anonymous mappings, not shared libraries) of a fresh
 # kernel, so a runaway allocation ends as a MemoryError in the cell instead of filling the
 # machine; the hard limit is left alone, so code that really needs more may raise it.
+# Windows has no resource module (nor rlimits): no cap there.
 _LIMIT_CODE = """
-import resource as _r
-_soft, _hard = _r.getrlimit(_r.RLIMIT_DATA)
-_r.setrlimit(_r.RLIMIT_DATA, ({limit} if _hard == _r.RLIM_INFINITY else min({limit}, _hard), _hard))
-del _r, _soft, _hard
+try:
+    import resource as _r
+except ImportError:
+    pass
+else:
+    _soft, _hard = _r.getrlimit(_r.RLIMIT_DATA)
+    _r.setrlimit(_r.RLIMIT_DATA, ({limit} if _hard == _r.RLIM_INFINITY else min({limit}, _hard), _hard))
+    del _r, _soft, _hard
 """
 
 
@@ -227,10 +233,8 @@ def memory_limit(value: str | None = None) -> int | None:
     """
     raw = (os.environ.get(MEMORY_ENV, "") if value is None else value).strip().lower()
     if not raw:
-        try:
-            return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")) // 2
-        except (AttributeError, ValueError, OSError):
-            return None
+        total = physical_memory()
+        return total // 2 if total else None
     if raw in ("0", "off", "none", "no"):
         return None
     scale = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}.get(raw.rstrip("b")[-1:], 1)
@@ -365,7 +369,7 @@ class PythonKernel(SessionLanguage):
     def kill_now(self) -> None:
         """SIGKILL the kernel's process group (it leads a session of its own)."""
         if self._kernel_pid is not None:
-            signal_group(self._kernel_pid, signal.SIGKILL)
+            kill_group(self._kernel_pid)
 
     async def _shutdown(self) -> None:
         if self._kc is not None:
@@ -398,7 +402,7 @@ class PythonKernel(SessionLanguage):
         # What interrupt_kernel() does for a local kernel, without awaiting: SIGINT to the
         # kernel's process group (it leads a session of its own).
         if self._kernel_pid is not None:
-            signal_group(self._kernel_pid, signal.SIGINT)
+            interrupt_group(self._kernel_pid)
         self._end_strays()
 
     def _end_strays(self) -> None:

@@ -1,9 +1,8 @@
-"""Shell, JavaScript (Node.js), Ruby and R, each in processes of its own.
+"""Shell, JavaScript (Node.js) and Ruby, each in processes of its own.
 
-Output is read from pipes in 64 KiB reads, at most 256 KiB per stream per event, decoded
-as UTF-8 (errors replaced, with an incremental decoder so a character split between
-reads survives) and stripped of terminal escapes. A slow consumer makes the code block
-on a full pipe instead of making us buffer: memory stays bounded whatever the volume.
+How their processes are started, read and stopped is ``_child``'s business (pipes, the
+input watchdog, SIGINT then SIGKILL to the run's process group); this module is what
+each language adds.
 
 Shell (bash): every run is a fresh ``bash -c`` in a session of its own. Through
 ``BASH_ENV`` it first reads ``_drivers/shell_env.bash``, which restores the session's
@@ -27,10 +26,6 @@ travel as JSON lines on a control pipe, completions on a separate status pipe, s
 stdout and stderr carry only the code's output. An interrupt sends SIGINT to the
 driver's group; if the run has not finished 0.3 s later, the group is killed, the
 driver restarted, and the run says that all variables are gone.
-
-Input: a run's stdin is a pipe nobody writes to. A watchdog (``_procfs``) notices a
-process of the run blocked reading it; after ``input_timeout`` seconds of that the run is
-stopped and finishes with ``needs_input``. Without /proc support stdin is /dev/null.
 """
 
 from __future__ import annotations
@@ -42,39 +37,39 @@ import json
 import logging
 import os
 import shutil
-import signal
 import time
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from oi_voice.computer._catalog import SPECS
 from oi_voice.computer._child import (
-    READ_BUDGET,
+    TICK,
     ChildProcess,
+    Escalation,
+    InputWatchdog,
     Pipe,
-    TextDecoder,
+    Streams,
+    close_fds,
     describe_exit,
-    private_dir,
-    signal_group,
+    make_stdin,
+    spawn_cwd,
+    wait_clear,
     write_all,
 )
-from oi_voice.computer._procfs import StdinWatch, stdin_watch_supported
+from oi_voice.computer._private import private_dir
+from oi_voice.computer._procfs import stdin_watch_supported
+from oi_voice.computer._procs import kill_group
 from oi_voice.computer._session import Run, SessionLanguage
 from oi_voice.computer.base import Output, RunFinished
 from oi_voice.errors import ComputerError
 
-__all__ = ["NodeLanguage", "RLanguage", "RubyLanguage", "ShellLanguage"]
+__all__ = ["NodeLanguage", "RubyLanguage", "ShellLanguage"]
 
 log = logging.getLogger(__name__)
 
 _DRIVERS = Path(__file__).with_name("_drivers")
-_SIGKILL_AFTER = 0.3  # seconds between SIGINT and SIGKILL
-_TICK = 0.25  # longest wait between two looks at a quiet run
 _DRIVER_START_TIMEOUT = 20.0
 _STATE_END = b"#oi-voice-state-end\n"
-_MAX_PIPE_BYTES = 1024 * 1024  # Linux's default /proc/sys/fs/pipe-max-size
-
-StreamName = Literal["stdout", "stderr"]
 
 
 def _needs_input_message(language: str) -> str:
@@ -82,151 +77,6 @@ def _needs_input_message(language: str) -> str:
         f"The {language} code waited for input on stdin (the keyboard), which is not available "
         "here, so it was stopped. Put the values in the code instead."
     )
-
-
-def _spawn_cwd(preferred: str | None) -> str:
-    if preferred and os.path.isdir(preferred):
-        return preferred
-    try:
-        return os.getcwd()
-    except OSError:  # our own working directory was deleted
-        return os.path.expanduser("~")
-
-
-async def _wait(event: asyncio.Event, timeout: float) -> None:
-    """Wait until ``event`` is set or ``timeout`` passes, then clear it."""
-    if not event.is_set():
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout)
-    event.clear()
-
-
-class _Streams:
-    """A run's stdout and stderr pipes with their decoders."""
-
-    def __init__(self, stdout: Pipe, stderr: Pipe) -> None:
-        self.pipes: dict[StreamName, Pipe] = {"stdout": stdout, "stderr": stderr}
-        self.decoders: dict[StreamName, TextDecoder] = {"stdout": TextDecoder(), "stderr": TextDecoder()}
-
-    def set_wake(self, wake: asyncio.Event) -> None:
-        for pipe in self.pipes.values():
-            pipe.wake = wake.set
-
-    def arm(self) -> None:
-        for pipe in self.pipes.values():
-            pipe.arm()
-
-    async def forward(self, run: Run) -> bool:
-        """Emit what the pipes hold now (one budget per stream); True if there was any."""
-        any_output = False
-        for name, pipe in self.pipes.items():
-            data = pipe.read()
-            if data or pipe.eof:
-                text = self.decoders[name].decode(data, final=pipe.eof)
-                if text:
-                    any_output = True
-                    await run.emit(Output(text, name))
-        return any_output
-
-    async def forward_all(self, run: Run) -> None:
-        """Emit what was written before the run ended, until the pipes are empty.
-
-        A pipe holds at most 1 MiB: more rounds than that can only be a background job
-        still writing, which would keep us here for ever.
-        """
-        for _ in range(_MAX_PIPE_BYTES // READ_BUDGET + 1):
-            if not await self.forward(run):
-                break
-        for name, decoder in self.decoders.items():
-            rest = decoder.decode(b"", final=True)
-            if rest:
-                await run.emit(Output(rest, name))
-
-    def discard(self) -> None:
-        """Drop what the pipes hold now (output of nobody's run)."""
-        for pipe in self.pipes.values():
-            for _ in range(_MAX_PIPE_BYTES // READ_BUDGET + 1):
-                if not pipe.read():
-                    break
-        for decoder in self.decoders.values():
-            decoder.reset()
-
-    def close(self) -> None:
-        for pipe in self.pipes.values():
-            pipe.close()
-
-
-class _InputWatchdog:
-    """Decides when a run has waited on its stdin pipe long enough to be stopped."""
-
-    def __init__(self, stdin_write_fd: int, timeout: float) -> None:
-        self._watch = StdinWatch(stdin_write_fd) if stdin_write_fd >= 0 else None
-        self._timeout = timeout
-        self._interval = max(0.02, min(_TICK, timeout / 4))
-        self._next_check = time.monotonic() + self._interval
-        self._since: float | None = None
-
-    @property
-    def interval(self) -> float:
-        return self._interval
-
-    def starved(self, pgid: int, had_output: bool) -> bool:
-        """Look (at most every interval) whether group ``pgid`` waits on stdin."""
-        now = time.monotonic()
-        if had_output:
-            # A process that just printed is not waiting (a prompt comes before a read).
-            self._since = None
-            self._next_check = now + self._interval
-            return False
-        if self._watch is None or now < self._next_check:
-            return False
-        self._next_check = now + self._interval
-        if self._watch.waiting_pid(pgid) is None:
-            self._since = None
-            return False
-        if self._since is None:
-            self._since = now
-        return now - self._since >= self._timeout
-
-
-class _Escalation:
-    """How a run is stopped: SIGINT when the user asks or when it starves waiting on stdin,
-    then SIGKILL to its group if it is still there ``_SIGKILL_AFTER`` later."""
-
-    def __init__(self, watchdog: _InputWatchdog) -> None:
-        self._watchdog = watchdog
-        self._starved_at: float | None = None
-        self.killed = False
-
-    @property
-    def starved(self) -> bool:
-        """Whether the run was stopped for waiting on input."""
-        return self._starved_at is not None
-
-    def step(self, run: Run, child: ChildProcess, had_output: bool) -> float:
-        """Escalate as due; returns how long to wait before the next look."""
-        stop_at = self._starved_at if self._starved_at is not None else run.interrupt_at
-        if stop_at is not None and not self.killed and time.monotonic() - stop_at >= _SIGKILL_AFTER:
-            child.signal_group(signal.SIGKILL)
-            self.killed = True
-        if self._starved_at is None and self._watchdog.starved(child.pid, had_output):
-            self._starved_at = time.monotonic()
-            child.signal_group(signal.SIGINT)
-        return self._watchdog.interval if stop_at is None else _SIGKILL_AFTER / 3
-
-
-def _make_stdin(watch: bool) -> tuple[int, int]:
-    """(read end for the child, write end we keep or -1)."""
-    if watch:
-        return os.pipe()
-    return os.open(os.devnull, os.O_RDONLY), -1
-
-
-def _close(*fds: int) -> None:
-    for fd in fds:
-        if fd >= 0:
-            with contextlib.suppress(OSError):
-                os.close(fd)
 
 
 class _ProcessLanguage(SessionLanguage):
@@ -241,12 +91,12 @@ class _ProcessLanguage(SessionLanguage):
 
     def _interrupt_now(self) -> None:
         if self._child is not None:
-            self._child.signal_group(signal.SIGINT)
+            self._child.interrupt_group()
 
     def kill_now(self) -> None:
         """Kill the running process group at once (no grace period)."""
         if self._child is not None:
-            self._child.signal_group(signal.SIGKILL)
+            self._child.kill_group()
 
 
 # --- shell ---------------------------------------------------------------------------
@@ -288,7 +138,7 @@ class ShellLanguage(_ProcessLanguage):
 
     def _kill_lingering(self) -> None:
         for pgid in self._lingering:
-            signal_group(pgid, signal.SIGKILL)
+            kill_group(pgid)
         self._lingering.clear()
 
     async def _shutdown(self) -> None:
@@ -311,26 +161,26 @@ class ShellLanguage(_ProcessLanguage):
         assert self._dir is not None and self._executable is not None
         with open(os.path.join(self._dir, "code"), "w", encoding="utf-8") as f:
             f.write(code)
-        stdin_r, stdin_w = _make_stdin(self._watch_stdin)
+        stdin_r, stdin_w = make_stdin(self._watch_stdin)
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         try:
             argv = [self._executable, "--noprofile", "--norc", "-c", _SHELL_SCRIPT, "bash"]
             env = dict(os.environ, BASH_ENV=str(_SHELL_ENV), OI_VOICE_SHELL_SESSION=self._dir)
-            child = ChildProcess(argv, cwd=_spawn_cwd(self._cwd), env=env, stdin=stdin_r, stdout=out_w, stderr=err_w)
+            child = ChildProcess(argv, cwd=spawn_cwd(self._cwd), env=env, stdin=stdin_r, stdout=out_w, stderr=err_w)
         except OSError as exc:
-            _close(stdin_w, out_r, err_r)
+            close_fds(stdin_w, out_r, err_r)
             return RunFinished("error", message=f"Could not start bash: {exc}")
         finally:
-            _close(stdin_r, out_w, err_w)
+            close_fds(stdin_r, out_w, err_w)
         self._child = child
-        streams = _Streams(Pipe(out_r), Pipe(err_r))
+        streams = Streams(Pipe(out_r), Pipe(err_r))
         finished: RunFinished | None = None
         try:
             finished = await self._follow(run, child, streams, stdin_w)
             return finished
         finally:
-            _close(stdin_w)
+            close_fds(stdin_w)
             self._keep_state()
             # Background jobs of a run that ended by itself may go on (a server started with
             # "&"); a stopped run's were killed with it.
@@ -342,11 +192,11 @@ class ShellLanguage(_ProcessLanguage):
             else:
                 streams.close()
 
-    async def _follow(self, run: Run, child: ChildProcess, streams: _Streams, stdin_w: int) -> RunFinished:
-        watchdog = _InputWatchdog(stdin_w, self._input_timeout)
+    async def _follow(self, run: Run, child: ChildProcess, streams: Streams, stdin_w: int) -> RunFinished:
+        watchdog = InputWatchdog(stdin_w, self._input_timeout)
         streams.set_wake(run.wake)
         child.wake = run.wake.set
-        stopping = _Escalation(watchdog)
+        stopping = Escalation(watchdog)
         while True:
             had_output = await streams.forward(run)
             if child.exited.is_set():
@@ -355,11 +205,11 @@ class ShellLanguage(_ProcessLanguage):
                 break
             timeout = stopping.step(run, child, had_output)
             streams.arm()
-            await _wait(run.wake, timeout)
+            await wait_clear(run.wake, timeout)
 
         if stopping.starved or run.interrupted:
             # bash is gone; its background jobs ignore SIGINT but must not outlive the stop.
-            child.signal_group(signal.SIGKILL)
+            child.kill_group()
             if stopping.starved:
                 return RunFinished("needs_input", message=_needs_input_message("shell"))
             return RunFinished("interrupted")
@@ -410,7 +260,7 @@ class _DriverLanguage(_ProcessLanguage):
 
     def __init__(self, *, cwd: str | None = None, input_timeout: float = 3.0) -> None:
         super().__init__(cwd=cwd, input_timeout=input_timeout)
-        self._streams: _Streams | None = None
+        self._streams: Streams | None = None
         self._status: Pipe | None = None
         self._status_buffer = b""
         self._control_w = -1
@@ -430,11 +280,11 @@ class _DriverLanguage(_ProcessLanguage):
         status_r, status_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
-        stdin_r, stdin_w = _make_stdin(self._watch_stdin)
+        stdin_r, stdin_w = make_stdin(self._watch_stdin)
         try:
             child = ChildProcess(
                 self._argv(control_r, status_w),
-                cwd=_spawn_cwd(self._cwd),
+                cwd=spawn_cwd(self._cwd),
                 env=None,
                 stdin=stdin_r,
                 stdout=out_w,
@@ -442,17 +292,17 @@ class _DriverLanguage(_ProcessLanguage):
                 pass_fds=(control_r, status_w),
             )
         except OSError as exc:
-            _close(control_w, status_r, out_r, err_r, stdin_w)
+            close_fds(control_w, status_r, out_r, err_r, stdin_w)
             raise ComputerError(f"Could not start {self.display_name}: {exc}") from exc
         finally:
-            _close(control_r, status_w, out_w, err_w, stdin_r)
+            close_fds(control_r, status_w, out_w, err_w, stdin_r)
         os.set_blocking(control_w, False)
         self._child = child
         self._control_w = control_w
         self._stdin_w = stdin_w
         self._status = Pipe(status_r)
         self._status_buffer = b""
-        self._streams = _Streams(Pipe(out_r), Pipe(err_r))
+        self._streams = Streams(Pipe(out_r), Pipe(err_r))
 
         status, streams = self._status, self._streams
         ready = asyncio.Event()
@@ -461,7 +311,7 @@ class _DriverLanguage(_ProcessLanguage):
         message = self._next_status()
         while message is None and not (status.eof or child.exited.is_set() or time.monotonic() > deadline):
             status.arm()
-            await _wait(ready, _TICK)
+            await wait_clear(ready, TICK)
             message = self._next_status()
         if message is None or not message.get("ready"):
             errors = streams.pipes["stderr"].read().decode("utf-8", "replace").strip()
@@ -495,14 +345,14 @@ class _DriverLanguage(_ProcessLanguage):
         """Kill the driver and close every pipe to it; returns the (dying) process."""
         child, self._child = self._child, None
         if child is not None:
-            child.signal_group(signal.SIGKILL)
+            child.kill_group()
         if self._streams is not None:
             self._streams.close()
             self._streams = None
         if self._status is not None:
             self._status.close()
             self._status = None
-        _close(self._control_w, self._stdin_w)
+        close_fds(self._control_w, self._stdin_w)
         self._control_w = self._stdin_w = -1
         return child
 
@@ -544,8 +394,8 @@ class _DriverLanguage(_ProcessLanguage):
         with contextlib.suppress(OSError):  # a driver that is gone is noticed below
             await write_all(self._control_w, request)
 
-        watchdog = _InputWatchdog(self._stdin_w, self._input_timeout)
-        stopping = _Escalation(watchdog)
+        watchdog = InputWatchdog(self._stdin_w, self._input_timeout)
+        stopping = Escalation(watchdog)
         while True:
             had_output = await streams.forward(run)
             status = self._next_status()
@@ -558,7 +408,7 @@ class _DriverLanguage(_ProcessLanguage):
             timeout = stopping.step(run, child, had_output)
             streams.arm()
             self._status.arm()
-            await _wait(run.wake, timeout)
+            await wait_clear(run.wake, timeout)
 
     def _finished(self, run: Run, status: dict[str, object], *, starved: bool) -> RunFinished:
         if starved:
@@ -576,7 +426,7 @@ class _DriverLanguage(_ProcessLanguage):
 
     async def _after_death(self, run: Run, child: ChildProcess, killed: bool, *, starved: bool) -> RunFinished:
         if not child.exited.is_set():
-            child.signal_group(signal.SIGKILL)
+            child.kill_group()
             await child.wait_exit(2.0)
         cause = describe_exit(child.returncode)
         lost = f"{self.display_name} was restarted and all variables are gone"
@@ -611,36 +461,3 @@ class RubyLanguage(_DriverLanguage):
     spec = SPECS["ruby"]
     display_name = "Ruby"
     driver = "ruby_driver.rb"
-
-
-class RLanguage(_ProcessLanguage):
-    """R: listed so that the model and the user get a clear answer; not implemented yet."""
-
-    # Reported unavailable even where R exists: there is no R driver yet.
-    spec = SPECS["r"]
-
-    def unavailable_message(self) -> str:
-        if self._executable is None:
-            return "R is not installed on this computer"
-        return "Running R code is not supported yet"
-
-    async def _start(self) -> None:
-        raise ComputerError(self.unavailable_message())
-
-    async def _execute(self, run: Run, code: str) -> RunFinished:
-        return RunFinished("unavailable", message=self.unavailable_message())
-
-    def _interrupt_now(self) -> None:
-        pass
-
-    async def _restart(self) -> None:
-        pass
-
-    async def _shutdown(self) -> None:
-        pass
-
-    def kill_now(self) -> None:
-        pass
-
-    def remove_files(self) -> None:
-        pass

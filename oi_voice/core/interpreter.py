@@ -263,7 +263,6 @@ class Interpreter:
     system_message: str
     custom_instructions: str
     auto_run: bool
-    offline: bool
     verbose: bool
     max_output: int
     max_steps: int

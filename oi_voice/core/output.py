@@ -9,18 +9,12 @@ one notice and, at the end, the tail. Memory stays bounded whatever the code pri
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 import time
 from pathlib import Path
 from typing import IO
 
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[@-Z\\-_]")
-
-
-def strip_ansi(text: str) -> str:
-    """Remove terminal colour and cursor sequences."""
-    return _ANSI.sub("", text)
+from oi_voice.computer.ansi import strip_ansi
 
 
 class OutputCollector:
@@ -46,6 +40,8 @@ class OutputCollector:
 
     def add(self, text: str) -> str:
         """Record ``text``; returns the part front ends should be shown now ('' when over the limit)."""
+        # Languages strip their output already (split sequences too); this catches notes
+        # and messages that come from elsewhere.
         text = strip_ansi(text)
         self._total += len(text)
         half = self.max_output // 2

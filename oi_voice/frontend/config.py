@@ -76,7 +76,7 @@ def add_setting_flag(parser: Any, setting: Setting) -> None:
 
 
 def add_setting_flags(parser: Any, program: Program, schema: Schema = SCHEMA,
-                      targets: tuple[str, ...] = ("interpreter", "terminal", "voice")) -> None:
+                      targets: tuple[str, ...] = ("interpreter", "terminal", "voice", "ignored")) -> None:
     """Add the flag of every setting ``program`` offers (of ``targets``), in schema order."""
     for setting in schema.for_program(program):
         if setting.target in targets:

@@ -137,7 +137,8 @@ class LiteLLMClient:
             # Retries are ours (retry.py); the openai SDK under litellm must not add its own.
             "num_retries": 0,
             "max_retries": 0,
-            # Otherwise litellm imports its MCP gateway (~1.7 s) on the first call with tools.
+            # Otherwise litellm imports its MCP gateway (~1.7 s, and the mcp package, which
+            # oi_voice does not install) on the first call with tools.
             "_skip_mcp_handler": True,
         }
         optional = {

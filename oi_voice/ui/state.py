@@ -15,7 +15,7 @@ from oi_voice.voice import events as ev
 
 
 class AppState(enum.Enum):
-    """One of the states the tray icon shows; the value names its icon in ``assets/``."""
+    """One of the states the tray icon shows; the value names its icon in ``assets/states/``."""
 
     IDLE = "idle"
     LISTENING = "listening"

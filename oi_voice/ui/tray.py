@@ -1,21 +1,21 @@
 """The tray icon: the app's state at a glance, and its menu.
 
 The icon changes with :class:`~oi_voice.ui.state.AppState` (one SVG per state in
-``oi_voice/ui/assets``). The menu holds the window's actions (the same QAction
+``assets/states``). The menu holds the window's actions (the same QAction
 objects), so where the platform has no tray the window's menu bar carries everything.
 """
 
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 
+from oi_voice._data import data_dir
 from oi_voice.ui.state import AppState
 
-ASSETS = Path(__file__).with_name("assets")
+ASSETS = data_dir("assets") / "states"
 
 
 @cache

@@ -151,7 +151,7 @@ def test_a_torn_last_line_never_swallows_the_next_message(tmp_path: Path) -> Non
 @pytest.mark.fault("persistence", "kernel and shell folders left by a kill -9")
 def test_folders_of_a_killed_process_are_removed_by_the_next_one() -> None:
     child = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom oi_voice.computer._child import private_dir\n"
+        [sys.executable, "-c", "import sys, time\nfrom oi_voice.computer._private import private_dir\n"
          "print(private_dir('oi-voice-kernel-'), private_dir('oi-voice-shell-'), flush=True)\ntime.sleep(300)"],
         stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert child.stdout is not None
@@ -159,7 +159,7 @@ def test_folders_of_a_killed_process_are_removed_by_the_next_one() -> None:
     child.kill()  # SIGKILL: nothing cleans up
     child.wait(10)
     assert all(p.is_dir() for p in left)
-    from oi_voice.computer._child import private_dir
+    from oi_voice.computer._private import private_dir
 
     mine = [Path(private_dir("oi-voice-kernel-")), Path(private_dir("oi-voice-shell-"))]
     try:

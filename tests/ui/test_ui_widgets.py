@@ -9,13 +9,14 @@ from __future__ import annotations
 import base64
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QColor, QImage, QTextCursor
 from pytestqt.qtbot import QtBot
 
 from oi_voice.core import events as ee
 from oi_voice.core.approval import Decision
 from oi_voice.ui.approval import ApprovalDialog, risk_words
 from oi_voice.ui.chatview import SHOWN, ChatView, CodeBlock, ImageBlock, OutputBlock, TextBlock
+from oi_voice.ui.highlight import THEMES
 from oi_voice.ui.state import AppState, StateTracker
 from oi_voice.voice import events as ev
 
@@ -70,6 +71,76 @@ def test_keywords_are_coloured(qtbot: QtBot) -> None:
     coloured = {(f.start, f.length) for f in formats}
     assert (0, 6) in coloured  # "import"
     assert any(start == 11 for start, _ in coloured)  # the comment
+
+
+def roles(block: CodeBlock, line: int, theme: str = "light") -> dict[int, str]:
+    """The colour role of each coloured character of a line (by the theme's colours)."""
+    by_colour = {style.colour.lower(): role for role, style in THEMES[theme].items()}
+    layout = block.editor.document().findBlockByNumber(line).layout()
+    found: dict[int, str] = {}
+    for fmt in layout.formats():
+        role = by_colour.get(fmt.format.foreground().color().name())
+        if role is not None:
+            found.update(dict.fromkeys(range(fmt.start, fmt.start + fmt.length), role))
+    return found
+
+
+_views: list[ChatView] = []  # alive until the test ends (qtbot closes them)
+
+
+def code_block(qtbot: QtBot, language: str, code: str, pieces: int = 1) -> CodeBlock:
+    """A chat view's code block that received ``code`` streamed in ``pieces``."""
+    view = ChatView()
+    qtbot.addWidget(view, before_close_func=_views.remove)
+    _views.append(view)
+    size = -(-len(code) // pieces)
+    stream(view, [ee.CodeStart(language)]
+           + [ee.CodeDelta(language, code[i:i + size]) for i in range(0, len(code), size)])
+    block = view.blocks[0]
+    assert isinstance(block, CodeBlock) and block.code == code
+    return block
+
+
+def test_a_hash_inside_a_string_is_not_a_comment(qtbot: QtBot) -> None:
+    line = 'print("# not a comment")  # a comment'
+    block = code_block(qtbot, "python", line, pieces=5)
+    found = roles(block, 0)
+    assert {found.get(i) for i in range(line.index('"'), line.rindex('"') + 1)} == {"string"}
+    assert found[line.rindex("#")] == "comment" and found.get(0) == "builtin"
+
+
+def test_strings_and_comments_span_lines_as_the_language_says(qtbot: QtBot) -> None:
+    python = code_block(qtbot, "py", 'x = """\n# inside the string\n"""\ny = 1  # after', pieces=9)
+    assert set(roles(python, 1).values()) == {"string"}
+    assert roles(python, 3).get(0) is None  # y: out of the string again
+    assert roles(python, 3)[len("y = 1  ")] == "comment"
+    js = code_block(qtbot, "javascript", "const url = 'http://x';  /* a\n# still a comment */ let n = 5;")
+    assert roles(js, 0)[len("const url = 'http:/")] == "string" and roles(js, 0)[0] == "keyword"
+    assert set(roles(js, 1)[i] for i in range(len("# still a comment */"))) == {"comment"}
+    assert roles(js, 1)[len("# still a comment */ let n = ")] == "number"
+    shell = code_block(qtbot, "bash", 'echo "$# args" # count')
+    assert roles(shell, 0).get(len('echo "$')) != "comment" and roles(shell, 0)[len('echo "$# args" #')] == "comment"
+    ruby = code_block(qtbot, "rb", "puts '#{x}' # shown")
+    assert roles(ruby, 0)[len("puts '#")] == "string" and roles(ruby, 0)[len("puts '#{x}' #")] == "comment"
+
+
+def test_an_edit_that_opens_a_string_recolours_the_lines_after_it(qtbot: QtBot) -> None:
+    block = code_block(qtbot, "python", "a = 1\nb = 2  # two\nc = 3")
+    assert roles(block, 1)[len("b = 2  ")] == "comment"
+    cursor = QTextCursor(block.editor.document())
+    cursor.insertText('"""')  # as a user editing the code in the approval dialog
+    assert set(roles(block, 1).values()) == {"string"} and set(roles(block, 2).values()) == {"string"}
+    cursor.insertText('"""\n')
+    assert roles(block, 2)[len("b = 2  ")] == "comment"
+
+
+def test_unknown_languages_stay_plain_and_themes_recolour(qtbot: QtBot) -> None:
+    plain = code_block(qtbot, "cobol-85", "DISPLAY 'HI' # 42")
+    assert plain.editor.document().firstBlock().layout().formats() == []
+    block = code_block(qtbot, "python", "import os")
+    assert roles(block, 0)[0] == "keyword"
+    block.highlighter.set_theme("dark")
+    assert roles(block, 0, "dark")[0] == "keyword" and roles(block, 0) == {}
 
 
 def test_long_output_is_truncated_until_show_all(qtbot: QtBot) -> None:

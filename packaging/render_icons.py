@@ -1,5 +1,5 @@
-"""Render oi-voice.svg to the PNG sizes the .deb installs (hicolor) and the Windows/macOS
-builds use (and oi-voice.ico for Windows). Run after changing the SVG: .venv/bin/python packaging/icons/render.py"""
+"""Render assets/app/oi-voice.svg to the PNG sizes the .deb installs (hicolor) and the Windows/macOS
+builds use (and oi-voice.ico for Windows). Run after changing the SVG: .venv/bin/python packaging/render_icons.py"""
 
 import os
 import sys
@@ -14,7 +14,7 @@ SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
 
 def main() -> int:
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent / "assets" / "app"
     app = QGuiApplication(sys.argv[:1])
     renderer = QSvgRenderer(str(here / "oi-voice.svg"))
     for size in SIZES:
