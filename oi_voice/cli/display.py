@@ -47,13 +47,18 @@ class TerminalDisplay:
 
     def __init__(self, owner: Interpreter | None = None, *, plain: bool | None = None,
                  out: TextIO | None = None, input_stream: TextIO | None = None,
-                 reader: Reader | None = None) -> None:
+                 reader: Reader | None = None, err: TextIO | None = None) -> None:
         self._out = out or sys.stdout
+        # Errors go to stderr, as a terminal program's should: `oi "..." > answer.txt` keeps
+        # the answer clean and still shows why there is none.
+        self._err = err or sys.stderr
         self._in = input_stream
         self._reader = reader
         self.plain = plain if plain is not None else is_plain(self._out)
         self.console = Console(file=self._out, no_color=self.plain, highlight=False,
                                force_terminal=False if self.plain else None)
+        self._err_console = Console(file=self._err, no_color=self.plain, highlight=False,
+                                    force_terminal=False if self.plain else None)
         self._live: Live | None = None
         self._text = ""
         self._code = ""
@@ -106,8 +111,12 @@ class TerminalDisplay:
         self.line(text, style="bold yellow")
 
     def error(self, text: str) -> None:
-        """An error line."""
-        self.line(f"Error: {text}", style="bold red")
+        """An error line, on stderr."""
+        self._stop_live()
+        if not self._at_line_start:
+            self.write("\n")
+        self._err_console.print(Text(f"Error: {text}", style="bold red"), soft_wrap=True)
+        self._err.flush()
 
     def markdown(self, text: str) -> None:
         """Markdown, rendered when not plain (help texts)."""
