@@ -63,6 +63,7 @@ PROFILE_KEYS: dict[str, str] = {
     "confirm_by_voice": "voice.confirm_by_voice",
     "auto_run": "auto_run",
     "review_transcripts": "voice.review_transcripts",
+    "theme": "ui.theme",
 }
 
 #: Model names whose provider needs no API key (served locally or by the user's own server).
@@ -113,6 +114,8 @@ class AppSettings:
     auto_run: bool = False
     #: ``voice.review_transcripts``: edit a transcript before it is sent.
     review_transcripts: bool = False
+    #: ``ui.theme``: system (follow the desktop), light or dark.
+    theme: str = "system"
 
 
 _DEFAULTS = AppSettings()

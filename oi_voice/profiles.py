@@ -44,7 +44,7 @@ from typing import Any, Literal, Protocol
 from oi_voice.errors import ConfigError
 
 Kind = Literal["str", "int", "float", "bool", "list[str]", "dict", "choice", "any"]
-Target = Literal["interpreter", "terminal", "voice", "ignored"]
+Target = Literal["interpreter", "terminal", "voice", "ui", "ignored"]
 
 #: The profile used when none is named.
 DEFAULT_PROFILE = "default"
@@ -114,6 +114,9 @@ SETTINGS: dict[str, Spec] = {
     "voice.input_device": _s("str", "microphone name (null: the system default)", optional=True, target="voice"),
     "voice.output_device": _s("str", "speaker name (null: the system default)", optional=True, target="voice"),
     "voice.review_transcripts": _s("bool", "edit a transcript before it is sent", target="voice"),
+    # Read by the desktop app.
+    "ui.theme": _s("choice", "system | light | dark: the desktop app's look", choices=("system", "light", "dark"),
+                   target="ui"),
     # Open Interpreter profile keys that mean nothing here; accepted so its profiles load.
     "version": _s("any", "profile format version", target="ignored"),
     "disable_telemetry": _s("bool", "oi_voice sends no telemetry", target="ignored"),
@@ -153,6 +156,8 @@ class Profile:
     terminal: dict[str, Any] = field(default_factory=dict)
     #: ``voice.*`` settings without the prefix, for the voice layer.
     voice: dict[str, Any] = field(default_factory=dict)
+    #: ``ui.*`` settings without the prefix, for the desktop app.
+    ui: dict[str, Any] = field(default_factory=dict)
     #: Line of each key in the file (for error messages).
     lines: dict[str, int] = field(default_factory=dict)
 
@@ -301,6 +306,8 @@ def parse_profile(text: str, path: Path | None = None, name: str = "profile") ->
                 profile.terminal[key] = value
             elif spec.target == "voice":
                 profile.voice[key.split(".", 1)[1]] = value
+            elif spec.target == "ui":
+                profile.ui[key.split(".", 1)[1]] = value
     finally:
         loader.dispose()
     return profile
@@ -526,6 +533,8 @@ def current_value(profile: Profile, key: str) -> Any:
     spec = SETTINGS[key]
     if spec.target == "voice":
         return profile.voice.get(key.split(".", 1)[1])
+    if spec.target == "ui":
+        return profile.ui.get(key.split(".", 1)[1])
     if spec.target == "terminal":
         return profile.terminal.get(key)
     return profile.settings.get(key)

@@ -51,6 +51,8 @@ API_BASE_EXAMPLE = "http://localhost:11434/v1"
 SYSTEM_DEFAULT = "(system default)"
 DEFAULT = "(default)"
 DETECT = "(detect)"
+#: ``ui.theme`` values and their words in the appearance box.
+THEME_CHOICES = (("system", "Follow the system"), ("light", "Light"), ("dark", "Dark"))
 #: The speech rate box's range; one below the minimum shows DEFAULT and means None.
 RATE_MIN, RATE_MAX = 80, 400
 
@@ -155,6 +157,10 @@ class SettingsDialog(QDialog):
         self.review_transcripts = _named(QCheckBox("Let me edit what I said before it is sent"),
                                          "review_transcripts")
         self.auto_run = _named(QCheckBox("Run code without asking"), "auto_run")
+        self.theme = _named(QComboBox(), "theme")
+        for value, words in THEME_CHOICES:
+            self.theme.addItem(words, value)
+        self.theme.setToolTip("The window's colours: as the desktop's, or always light or dark.")
 
         buttons = QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         self.buttons = _named(QDialogButtonBox(buttons), "buttons")
@@ -197,6 +203,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.confirm_by_voice)
         form.addRow("", self.review_transcripts)
         form.addRow("", self.auto_run)
+        form.addRow("&Appearance:", self.theme)
         layout.addWidget(behaviour_box)
         layout.addWidget(self.buttons)
 
@@ -241,6 +248,7 @@ class SettingsDialog(QDialog):
             confirm_by_voice=self.confirm_by_voice.isChecked(),
             auto_run=self.auto_run.isChecked(),
             review_transcripts=self.review_transcripts.isChecked(),
+            theme=str(self.theme.currentData() or "system"),
         )
 
     def confirm_auto_run(self) -> bool:
@@ -283,6 +291,7 @@ class SettingsDialog(QDialog):
         self.confirm_by_voice.setChecked(settings.confirm_by_voice)
         self.review_transcripts.setChecked(settings.review_transcripts)
         self.auto_run.setChecked(settings.auto_run)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
 
     def _profile_changed(self, name: str) -> None:
         """Show the saved settings of the profile picked (its YAML: quick, no keyring)."""
