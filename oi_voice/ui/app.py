@@ -36,6 +36,7 @@ from oi_voice.errors import OIVoiceError
 from oi_voice.ui.bridge import Bridge
 from oi_voice.ui.hotkey import GlobalHotkey, PushToTalkKeys
 from oi_voice.ui.hud import VoiceHud
+from oi_voice.ui.qtfix import keep_none_alive
 from oi_voice.ui.state import AppState
 from oi_voice.ui.theme import ThemeManager
 from oi_voice.ui.tray import Tray
@@ -355,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         print("oi-voice: no display (DISPLAY and WAYLAND_DISPLAY are unset): use `oi` for the terminal chat "
               "or `oi-voice --headless`", file=sys.stderr)
         return 2
+    keep_none_alive()
     qapp = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(qapp, QApplication)
     qapp.setApplicationName("oi-voice")

@@ -132,9 +132,14 @@ class TextBlock(_Block):
         self.label.setText(self.text)
 
     def resizeEvent(self, event: Any) -> None:
-        """A bubble takes at most three quarters of the row, as chat apps do."""
+        """A bubble is as wide as its longest line, up to three quarters of the row (as chat apps do)."""
         if self.kind == "user":
-            self.label.setMaximumWidth(max(200, int(self.width() * 0.75)))
+            most = max(160, int(self.width() * 0.75))
+            metrics = self.label.fontMetrics()
+            widest = max((metrics.horizontalAdvance(line) for line in self.text.splitlines() or [""]), default=0)
+            margins = self.label.contentsMargins()
+            wanted = widest + margins.left() + margins.right() + 30  # the style sheet's padding, and a little air
+            self.label.setFixedWidth(min(most, wanted))
         super().resizeEvent(event)
 
 
@@ -217,7 +222,7 @@ class OutputBlock(_Block):
         # As tall as the text, up to a screenful; the pane scrolls beyond that.
         most = 30 if self.revealed else 14
         lines = max(1, min(self.view.document().blockCount(), most))
-        self.view.setFixedHeight(self.view.fontMetrics().lineSpacing() * lines + 14)
+        self.view.setFixedHeight(_text_height(self.view, lines))
 
     def reveal(self) -> None:
         """Show everything kept ("Show all")."""
@@ -367,9 +372,11 @@ class CodeBlock(_Block):
         self._fit()
 
     def _fit(self) -> None:
-        lines = max(1, min(self.editor.document().blockCount(), CODE_LINES))
-        height = self.editor.fontMetrics().lineSpacing() * lines + 16
-        self.editor.setFixedHeight(height)
+        count = self.editor.document().blockCount()
+        lines = max(1, min(count, CODE_LINES))
+        self.editor.setFixedHeight(_text_height(self.editor, lines))
+        self.editor.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded if count > CODE_LINES
+                                               else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
     def copy(self) -> None:
         """Put the code on the clipboard."""
@@ -716,6 +723,13 @@ class ChatView(QScrollArea):
             self.add_notice(f"An image could not be shown: {exc}", "error")
             return
         self.image(data)
+
+
+def _text_height(edit: QPlainTextEdit, lines: int) -> int:
+    """Pixels for ``lines`` lines of ``edit``: its text, its document margin and its padding."""
+    margin = int(edit.document().documentMargin() * 2)
+    padding = edit.contentsMargins().top() + edit.contentsMargins().bottom()
+    return edit.fontMetrics().lineSpacing() * lines + margin + padding + 10
 
 
 def _ending(output: OutputBlock) -> str:

@@ -17,7 +17,17 @@ from __future__ import annotations
 from collections import deque
 
 from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QCursor, QGuiApplication, QKeyEvent, QPainter, QPainterPath, QPaintEvent, QRegion
+from PySide6.QtGui import (
+    QColor,
+    QCursor,
+    QGuiApplication,
+    QKeyEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+    QRegion,
+)
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
 
 from oi_voice.ui.state import AppState
@@ -92,10 +102,11 @@ class LevelMeter(QWidget):
         gap = 2.0
         width = max(2.0, (self.width() - gap * (count - 1)) / count)
         height = float(self.height())
+        # A QPen object: PySide6 6.12 miscounts references when setPen(Qt.PenStyle.NoPen) repeats.
+        painter.setPen(QPen(Qt.PenStyle.NoPen))
         for n, level in enumerate(self._levels):
             bar = max(3.0, height * (level ** 0.5))
             rect = QRectF(n * (width + gap), (height - bar) / 2, width, bar)
-            painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(colour if level > 0.02 else track)
             painter.drawRoundedRect(rect, width / 2, width / 2)
 
@@ -112,7 +123,7 @@ class _Dot(QWidget):
         """A filled circle."""
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setPen(QPen(Qt.PenStyle.NoPen))
         painter.setBrush(self.colour)
         painter.drawEllipse(QRectF(1, 1, 10, 10))
 

@@ -123,7 +123,7 @@ QScrollArea#chat, QWidget#chat-body {{ background: {c.window}; border: none; }}
 QLabel#banner {{ background: {c.surface_alt}; color: {c.text}; padding: 8px 12px; border-radius: 8px; }}
 QLabel#banner[kind="error"] {{ background: {c.error_bg}; color: {c.error_text}; }}
 QLabel#bubble {{ background: {c.user_bubble}; color: {c.on_user_bubble}; padding: 8px 13px;
-    border-radius: 16px; }}
+    border-radius: 14px; }}
 QLabel#reply {{ color: {c.text}; padding: 2px 2px; }}
 QLabel#notice {{ color: {c.muted}; }}
 QLabel#error {{ background: {c.error_bg}; color: {c.error_text}; padding: 8px 12px; border-radius: 10px; }}

@@ -295,6 +295,7 @@ class MainWindow(QMainWindow):
         for widget in (self.send_button, self.mic):
             widget.setEnabled(True)
         self.show_state(self.bridge.state)
+        self.input.setFocus()  # ready to type at once
         log.info("ready")
 
     def _failed(self, message: str) -> None:
@@ -408,6 +409,7 @@ class MainWindow(QMainWindow):
         # Asked twice, in the card and in the dialog: the first answer wins (the gate takes one).
         self.chat.ask(dict(content))
         dialog = ApprovalDialog(dict(content), self)
+        dialog.run_button.setProperty("primary", True)
         dialog.decided.connect(self._decided)
         dialog.finished.connect(lambda _code, i=id_: self.dialogs.pop(i, None))
         self.dialogs[id_] = dialog
