@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import (
     QColor,
     QCursor,
@@ -188,7 +188,7 @@ class VoiceHud(QWidget):
 
     # -- wiring ---------------------------------------------------------------------------
 
-    def attach(self, voice_event: Signal, state_changed: Signal) -> None:
+    def attach(self, voice_event: SignalInstance, state_changed: SignalInstance) -> None:
         """Follow a bridge: its ``voice_event`` and ``state_changed`` signals."""
         voice_event.connect(self.on_event)
         state_changed.connect(self.on_state)
