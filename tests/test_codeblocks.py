@@ -17,11 +17,9 @@ from oi_voice.core.codeblocks import (
     FenceParser,
     ParseEvent,
     Text,
-    ToolCallError,
     merge,
-    parse_tool_arguments,
-    recover_tool_call,
 )
+from oi_voice.core.toolcalls import ToolCallError, parse_tool_arguments, recover_tool_call
 
 LANGUAGES = {
     "python": "python", "py": "python", "python3": "python",
@@ -84,7 +82,7 @@ def _is_closing(line: str, ticks: int) -> bool:
 code_line = st.one_of(
     st.text(alphabet="abxyz=()+-*:. '\"{}[]\\#<>\t`", max_size=25),
     st.sampled_from(["```python", "    ```", "x = '```'", "``", "print('``` not a fence')", "", "  ", "{",
-                     '{"name": "execute"}', "<tool_call>", "```json"]),
+                     '{"name": "execute"}', "<tool_call>", "```json", "functions.execute(", "execute({"]),
 )
 
 
@@ -145,13 +143,15 @@ def tool_call(draw: st.DrawFn) -> tuple[str, list[ParseEvent]]:
     else:
         obj = {"language": tag, "code": src}
     payload = json.dumps(obj, indent=indent, ensure_ascii=draw(st.booleans()))
-    wrap = draw(st.integers(0, 3))
+    wrap = draw(st.integers(0, 4))
     if wrap == 0:
         s = payload + "\n"
     elif wrap == 1:
         s = f"<tool_call>\n{payload}\n</tool_call>\n"
     elif wrap == 2:
         s = f"```json\n{payload}\n```\n"
+    elif wrap == 3:  # as OpenAI's tool namespace reads (Open Interpreter's test_hallucinations)
+        s = f"functions.execute({payload})\n"
     else:
         s = f"```\n{payload}\n```\n"
     return s, code(canon, src)
@@ -159,13 +159,16 @@ def tool_call(draw: st.DrawFn) -> tuple[str, list[ParseEvent]]:
 
 @st.composite
 def not_a_tool_call(draw: st.DrawFn) -> tuple[str, list[ParseEvent]]:
-    choice = draw(st.integers(0, 4))
+    choice = draw(st.integers(0, 5))
     if choice == 0:  # ordinary JSON
         s = json.dumps({"x": draw(st.integers()), "y": draw(WORD), "z": [1, {"k": None}]}) + "\n"
     elif choice == 1:  # malformed: an unquoted value
         s = '{"name": "execute", "arguments": {"language": "python", "code": print(1)}}\n'
     elif choice == 2:  # prose in braces
         s = "{" + draw(WORD) + "} is a placeholder\n"
+    elif choice == 5:  # prose that starts like a printed call
+        s = draw(st.sampled_from(["functions.sort(x) sorts\n", "execute the plan\n", "functions are values\n",
+                                  "execute({x}) is pseudo-code\n"]))
     elif choice == 3:  # a JSON fence that is not a call
         s = "```json\n" + json.dumps({"a": [1, 2], "name": draw(WORD)}, indent=2) + "\n```\n"
     else:  # a call-shaped object with an unknown language and no tool name
@@ -461,6 +464,13 @@ def test_recover_tool_call() -> None:
     assert recover_tool_call("not json", LANGUAGES) is None
     assert recover_tool_call("[1, 2]", LANGUAGES) is None
     assert recover_tool_call('{"name": "execute", "arguments": {"code": "x"}}', LANGUAGES) is None
+    # Open Interpreter's test_hallucinations shapes.
+    assert recover_tool_call('functions.execute({\n  "language": "python",\n  "code": "10+12"\n})',
+                             LANGUAGES) == ("python", "10+12")
+    assert recover_tool_call('{language: "python", code: "print(\'a, b: c\')" }', LANGUAGES) == (
+        "python", "print('a, b: c')")
+    assert recover_tool_call('execute({"language": "sh", "code": "ls"});', LANGUAGES) == ("shell", "ls")
+    assert recover_tool_call("functions.sort(x)", LANGUAGES) is None
 
 
 def test_parse_tool_arguments() -> None:

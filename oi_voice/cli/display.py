@@ -1,4 +1,4 @@
-"""Rendering the LMC stream in a terminal, and asking for approval there.
+"""Rendering the engine's event stream in a terminal, and asking for approval there.
 
 With a terminal: streamed markdown, highlighted code with line numbers and the active
 line marked (``❱``), output panels (rich ``Live``). Plain mode (``--plain``, a stdout
@@ -27,9 +27,11 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 from oi_voice.cli.reader import is_plain
+from oi_voice.core import events as ev
 from oi_voice.core.approval import Decision
 from oi_voice.core.history import data_dir
 from oi_voice.core.interpreter import Interpreter
+from oi_voice.core.lmc import message_events
 
 _LEXERS = {"shell": "bash", "javascript": "javascript", "python": "python", "ruby": "ruby", "r": "r"}
 # Output panels show the end of long output; the model and the file keep the rest.
@@ -43,7 +45,7 @@ Reader = Callable[[str], "str | None"]
 
 
 class TerminalDisplay:
-    """Renders one turn's chunks; implements core's ``Display`` protocol."""
+    """Renders one turn's events; implements core's ``Display`` protocol."""
 
     def __init__(self, owner: Interpreter | None = None, *, plain: bool | None = None,
                  out: TextIO | None = None, input_stream: TextIO | None = None,
@@ -70,21 +72,34 @@ class TerminalDisplay:
 
     # -- rendering ------------------------------------------------------------------------
 
-    def render(self, chunk: dict[str, Any]) -> None:
-        """Show one chunk."""
-        role, type_, fmt = chunk.get("role"), chunk.get("type"), chunk.get("format")
-        if type_ == "message" and role == "assistant":
-            self._message(chunk)
-        elif type_ == "message" and role == "user" and "content" in chunk:
-            self.write(f"> {chunk['content']}\n", style="bold")
-        elif type_ == "code" and role == "assistant":
-            self._code_chunk(chunk)
-        elif type_ == "console":
-            self._console(chunk, fmt)
-        elif type_ == "image":
-            self._image(chunk)
-        elif type_ == "error":
-            self.error(str(chunk.get("content")))
+    def render(self, event: ev.EngineEvent) -> None:
+        """Show one event."""
+        if isinstance(event, ev.MessageDelta):
+            self._message_text(event.text)
+        elif isinstance(event, ev.CodeDelta):
+            self._code_text(event.text)
+        elif isinstance(event, ev.ConsoleOutput):
+            self._console_output(event.text)
+        elif isinstance(event, ev.ActiveLine):
+            self._active_line(event.line)
+        elif isinstance(event, ev.MessageStart):
+            self._message_start()
+        elif isinstance(event, ev.MessageEnd):
+            self._message_end()
+        elif isinstance(event, ev.CodeStart):
+            self._code_start(event.language)
+        elif isinstance(event, ev.CodeEnd):
+            self._code_end()
+        elif isinstance(event, ev.ConsoleStart):
+            self._console_start()
+        elif isinstance(event, ev.ConsoleEnd):
+            self._console_end()
+        elif isinstance(event, ev.ImageOutput):
+            self._image(event.format, event.data)
+        elif isinstance(event, ev.UserMessage):
+            self.write(f"> {event.text}\n", style="bold")
+        elif isinstance(event, ev.ErrorEvent):
+            self.error(event.message)
 
     def write(self, text: str, style: str | None = None) -> None:
         """Print ``text`` as is (styled when not plain)."""
@@ -127,85 +142,82 @@ class TerminalDisplay:
             self.console.print(Markdown(text))
             self._at_line_start = True
 
-    def _message(self, chunk: dict[str, Any]) -> None:
-        if chunk.get("start"):
-            self._stop_live()
-            self._text = ""
-            if not self._at_line_start:
-                self.write("\n")
-            if not self.plain:
-                self._live = Live(Markdown(""), console=self.console, refresh_per_second=12,
-                                  vertical_overflow="visible")
-                self._live.start()
-            return
-        if chunk.get("end"):
-            if self.plain and not self._at_line_start:
-                self.write("\n")
-            self._stop_live()
-            return
-        text = str(chunk.get("content", ""))
+    def _message_start(self) -> None:
+        self._stop_live()
+        self._text = ""
+        if not self._at_line_start:
+            self.write("\n")
+        if not self.plain:
+            self._live = Live(Markdown(""), console=self.console, refresh_per_second=12,
+                              vertical_overflow="visible")
+            self._live.start()
+
+    def _message_end(self) -> None:
+        if self.plain and not self._at_line_start:
+            self.write("\n")
+        self._stop_live()
+
+    def _message_text(self, text: str) -> None:
         self._text += text
         if self.plain:
             self.write(text)
         elif self._live is not None:
             self._live.update(Markdown(self._text))
 
-    def _code_chunk(self, chunk: dict[str, Any]) -> None:
-        if chunk.get("start"):
-            self._stop_live()
-            self._code, self._output, self._active = "", "", None
-            self._language = str(chunk.get("format", ""))
-            if self.plain:
-                self.line(f"```{self._language}")
-            else:
-                self._start_live()
-            return
-        if chunk.get("end"):
-            if self.plain:
-                self.line("```")
-            return
-        text = str(chunk.get("content", ""))
+    def _code_start(self, language: str) -> None:
+        self._stop_live()
+        self._code, self._output, self._active = "", "", None
+        self._language = language
+        if self.plain:
+            self.line(f"```{self._language}")
+        else:
+            self._start_live()
+
+    def _code_end(self) -> None:
+        if self.plain:
+            self.line("```")
+
+    def _code_text(self, text: str) -> None:
         self._code += text
         if self.plain:
             self.write(text)
         else:
             self._refresh()
 
-    def _console(self, chunk: dict[str, Any], fmt: Any) -> None:
-        if chunk.get("start"):
-            if not self.plain and self._live is None:
-                self._start_live()
-            return
-        if chunk.get("end"):
-            self._active = None
-            self._refresh(force=True)
-            self._stop_live()
-            if self.plain and not self._at_line_start:
-                self.write("\n")
-            return
-        if fmt == "active_line":
-            self._active = chunk.get("content")
-            now = time.monotonic()
-            force = now - self._repainted >= _REPAINT_GAP
-            if force:
-                self._repainted = now
-            self._refresh(force=force)
-        elif fmt == "output":
-            text = str(chunk.get("content", ""))
-            if self.plain or self._live is None:
-                self.write(text)  # no code panel (the model's output notes, %%): print as it comes
-            else:
-                self._output = (self._output + text)[-20_000:]
-                self._refresh()
+    def _console_start(self) -> None:
+        if not self.plain and self._live is None:
+            self._start_live()
 
-    def _image(self, chunk: dict[str, Any]) -> None:
+    def _console_end(self) -> None:
+        self._active = None
+        self._refresh(force=True)
+        self._stop_live()
+        if self.plain and not self._at_line_start:
+            self.write("\n")
+
+    def _active_line(self, line: int | None) -> None:
+        self._active = line
+        now = time.monotonic()
+        force = now - self._repainted >= _REPAINT_GAP
+        if force:
+            self._repainted = now
+        self._refresh(force=force)
+
+    def _console_output(self, text: str) -> None:
+        if self.plain or self._live is None:
+            self.write(text)  # no code panel (the model's output notes, %%): print as it comes
+        else:
+            self._output = (self._output + text)[-20_000:]
+            self._refresh()
+
+    def _image(self, format: str, data: str) -> None:
         folder = data_dir() / "images"
         folder.mkdir(parents=True, exist_ok=True)
-        suffix = ".jpg" if str(chunk.get("format", "")).endswith(("jpeg", "jpg")) else ".png"
+        suffix = ".jpg" if format.endswith(("jpeg", "jpg")) else ".png"
         fd, name = tempfile.mkstemp(prefix=time.strftime("image-%Y%m%d-%H%M%S-"), suffix=suffix,
                                     dir=folder)
         with os.fdopen(fd, "wb") as f:
-            f.write(base64.b64decode(str(chunk.get("content", ""))))
+            f.write(base64.b64decode(data))
         self.line(f"[image saved to {name}]", style="cyan")
 
     def _code_view(self) -> Group:
@@ -242,20 +254,8 @@ class TerminalDisplay:
     def replay(self, messages: list[dict[str, Any]]) -> None:
         """Show saved messages (a resumed conversation) as they looked when they streamed."""
         for message in messages:
-            role, type_ = message.get("role"), message.get("type")
-            if role == "user":
-                self.render(message)
-                continue
-            if type_ in ("message", "code", "console") and role in ("assistant", "computer"):
-                fmt = message.get("format")
-                flags: dict[str, Any] = {"role": role, "type": type_}
-                if type_ == "code":
-                    flags["format"] = fmt
-                self.render({**flags, "start": True})
-                self.render(message)
-                self.render({**flags, "end": True})
-            elif type_ == "image":
-                self.render(message)
+            for event in message_events(message):
+                self.render(event)
         self.close()
 
     # -- approval ----------------------------------------------------------------------------

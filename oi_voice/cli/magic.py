@@ -266,6 +266,7 @@ def shell(chat: TerminalChat, command: str) -> None:
         chat.display.error("%% needs a command, for example: %% ls -la")
         return
     from oi_voice.cli.terminal import sigint_deferred
+    from oi_voice.core.events import ImageOutput
 
     chunks = cast(Generator[dict[str, Any], None, None], chat.owner.computer.run("shell", command, stream=True))
     try:
@@ -273,7 +274,7 @@ def shell(chat: TerminalChat, command: str) -> None:
             if chunk.get("format") == "output":
                 chat.display.write(str(chunk.get("content", "")))
             elif chunk.get("type") == "image":
-                chat.display.render(chunk)
+                chat.display.render(ImageOutput(str(chunk.get("format")), str(chunk.get("content", ""))))
     except KeyboardInterrupt:
         chat.display.line("[stopped]", style="bold yellow")
     finally:

@@ -18,6 +18,7 @@ from typing import Any
 
 from oi_voice.cli.display import TerminalDisplay
 from oi_voice.cli.reader import LineReader, is_plain, set_default_reader
+from oi_voice.core.events import ConfirmationRequest, ErrorEvent
 from oi_voice.core.history import data_dir
 from oi_voice.core.interpreter import Interpreter
 from oi_voice.errors import ConfigError, OIVoiceError
@@ -61,17 +62,14 @@ def run_turn(owner: Interpreter, message: str | dict[str, Any] | list[dict[str, 
     result = TurnResult(errors=[])
     chunks = None
     try:
-        chunks = owner.chat(message, display=False, stream=True)
-        for chunk in chunks:
-            display.render(chunk)
-            type_ = chunk.get("type")
-            if type_ == "error":
-                result.errors.append(str(chunk.get("content")))
-            elif type_ == "confirmation":
-                id_ = str(chunk["content"].get("id"))
-                # Answer before asking for the next chunk: moving on would decline it.
-                if owner.gate.is_pending(id_):
-                    owner.gate.answer(id_, display.ask(chunk["content"]))
+        chunks = owner.events(message)
+        for event in chunks:
+            display.render(event)
+            if isinstance(event, ErrorEvent):
+                result.errors.append(event.message)
+            elif isinstance(event, ConfirmationRequest) and owner.gate.is_pending(event.request.id):
+                # Answer before asking for the next event: moving on would decline it.
+                owner.gate.answer(event.request.id, display.ask(event.content))
     except KeyboardInterrupt:
         result.stopped = True
     except ConfigError as exc:

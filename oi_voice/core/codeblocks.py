@@ -1,11 +1,12 @@
-"""Streaming markdown-fence parser, and recovery of tool calls printed as text.
+"""Streaming markdown-fence parser; tool calls printed as text become code blocks.
 
 Models without function calling answer with markdown code fences; small local models
 (Qwen2.5-Coder-0.5B) often print their ``execute`` tool call as JSON text instead of
 making a real call. :class:`FenceParser` turns a streamed reply into :data:`ParseEvent`
 values: message text, and code blocks whose language is enabled. JSON tool calls printed
-as text (bare, in ``<tool_call>`` tags, in a ```` ```json ```` or untagged fence) become
-code blocks too; anything that turns out not to be a tool call stays text, verbatim.
+as text (bare, in ``<tool_call>`` tags, as ``functions.execute({...})``, in a ```` ```json ````
+or untagged fence) become code blocks too (decoded by :mod:`oi_voice.core.toolcalls`); anything
+that turns out not to be a tool call stays text, verbatim.
 
 The events do not depend on how the reply was split into chunks: after :func:`merge`,
 any split of the same reply gives the same events. Text and code stream as soon as they
@@ -15,11 +16,12 @@ held back. All work is linear in the length of the reply.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final, TypeAlias
+
+from oi_voice.core.toolcalls import CALL_HEAD, TOOL_CLOSE, TOOL_OPEN, normalize_languages, recover
 
 __all__ = [
     "CodeDelta",
@@ -28,10 +30,7 @@ __all__ = [
     "FenceParser",
     "ParseEvent",
     "Text",
-    "ToolCallError",
     "merge",
-    "parse_tool_arguments",
-    "recover_tool_call",
 ]
 
 
@@ -97,203 +96,6 @@ def merge(events: Iterable[ParseEvent]) -> list[ParseEvent]:
     return out
 
 
-# --- tool calls -----------------------------------------------------------------------
-
-
-class ToolCallError(ValueError):
-    """A tool call's arguments could not be understood; the message is meant for the model."""
-
-
-_TOOL_OPEN: Final = "<tool_call>"
-_TOOL_CLOSE: Final = "</tool_call>"
-# Keys a confused model uses for the code; only honoured when the object names a tool.
-_CODE_KEYS: Final = ("code", "command", "cmd", "script", "source")
-_EXAMPLE: Final = '{"language": "python", "code": "print(1)"}'
-_WRAPPER_FENCE = re.compile(r"```[^\n`]*\n(.*?)\n?[ \t]*```+", re.S)
-
-
-def _normalize_languages(languages: Mapping[str, str]) -> dict[str, str]:
-    """Lower-case the tags; canonical names are accepted as tags of themselves."""
-    out = {tag.strip().lower(): lang for tag, lang in languages.items()}
-    for lang in languages.values():
-        out.setdefault(lang.strip().lower(), lang)
-    return out
-
-
-def _resolve(language: str, languages: Mapping[str, str]) -> str:
-    key = language.strip().lower()
-    return languages.get(key, key)
-
-
-def _name_language(name: str | None, languages: Mapping[str, str]) -> str | None:
-    """The language a wrong tool name stands for: "python", "bash", "run_python" ..."""
-    if not name:
-        return None
-    key = name.strip().lower()
-    if key in languages:
-        return languages[key]
-    for part in re.split(r"[^a-z0-9+#]+", key):
-        if part in languages:
-            return languages[part]
-    return None
-
-
-def _loads(text: str) -> tuple[bool, object, str]:
-    """json.loads that never raises: (ok, value, error message).
-
-    ``strict=False`` because small models put raw newlines inside the "code" string.
-    """
-    try:
-        return True, json.loads(text, strict=False), ""
-    except ValueError as exc:  # JSONDecodeError
-        return False, None, str(exc)
-    except RecursionError:
-        return False, None, "nested too deeply"
-
-
-def _code_value(value: object) -> str | None:
-    if isinstance(value, list) and all(isinstance(x, str) for x in value):
-        return "\n".join(value)  # a list of lines
-    return value if isinstance(value, str) else None
-
-
-def _interpret(obj: object, name: str | None, languages: Mapping[str, str],
-               *, from_text: bool) -> tuple[str, str] | str:
-    """(language, code) from a decoded tool call, or a message saying what is wrong.
-
-    ``from_text`` is set when the object was printed in the message: then a bare object
-    without a tool name only counts with a known language, so that ordinary JSON the
-    model shows the user is not mistaken for code to run.
-    """
-    tool = name or "execute"
-    # OpenAI style: {"type": "function", "function": {"name": ..., "arguments": ...}}
-    for _ in range(3):
-        if isinstance(obj, dict) and isinstance(obj.get("function"), dict):
-            obj = obj["function"]
-    if isinstance(obj, str):
-        ok, value, _err = _loads(obj.strip())
-        if ok and isinstance(value, dict):
-            obj = value
-        else:
-            guess = _name_language(name, languages)
-            if guess is not None:
-                return guess, obj  # {"name": "python", "arguments": "print(1)"}: the string is code
-            return f"{tool} needs a JSON object with 'language' and 'code', like {_EXAMPLE}"
-    if not isinstance(obj, dict):
-        return f"{tool} needs a JSON object with 'language' and 'code', like {_EXAMPLE}"
-
-    envelope = False
-    args: object = obj
-    for key in ("arguments", "parameters", "args", "input"):
-        if key in obj and "code" not in obj:  # {"code": ..., "args": [...]} is arguments, not a call
-            envelope = True
-            args = obj[key]
-            break
-    for key in ("name", "tool", "function", "tool_name"):
-        value = obj.get(key)
-        if isinstance(value, str) and value.strip():
-            name = value
-            tool = value
-            break
-    if envelope and isinstance(args, str):
-        ok, value, err = _loads(args.strip())
-        if ok and isinstance(value, str):  # double-encoded
-            ok, value, err = _loads(value.strip())
-        if ok and isinstance(value, dict):
-            args = value
-        else:
-            guess = _name_language(name, languages)
-            if guess is not None:
-                return guess, args
-            return f"the arguments of {tool} were not valid JSON: {err or 'not an object'}. Send {_EXAMPLE}"
-    if not isinstance(args, dict):
-        return f"{tool} needs a JSON object with 'language' and 'code', like {_EXAMPLE}"
-
-    keys = _CODE_KEYS if (envelope or name or not from_text) else ("code",)
-    code = None
-    for key in keys:
-        code = _code_value(args.get(key))
-        if code is not None:
-            break
-    language = args.get("language", args.get("lang"))
-    lang: str | None = None
-    if isinstance(language, str) and language.strip():
-        lang = _resolve(language, languages)
-        if from_text and not envelope and name is None and language.strip().lower() not in languages:
-            return "an object with an unknown language and no tool name is not a tool call"
-    else:
-        lang = _name_language(name, languages)
-    if code is None or lang is None:
-        got = ", ".join(sorted(map(str, args))) or "nothing"
-        return f"{tool} needs 'language' and 'code' (got: {got}); send {_EXAMPLE}"
-    return lang, code
-
-
-def _strip_wrappers(text: str) -> str:
-    """Remove <tool_call> tags and a surrounding markdown fence."""
-    s = text.strip()
-    for _ in range(2):
-        if s.startswith(_TOOL_OPEN):
-            s = s[len(_TOOL_OPEN):]
-            if s.rstrip().endswith(_TOOL_CLOSE):
-                s = s.rstrip()[: -len(_TOOL_CLOSE)]
-            s = s.strip()
-        m = _WRAPPER_FENCE.fullmatch(s)
-        if m:
-            s = m.group(1).strip()
-    return s
-
-
-def _recover(text: str, languages: Mapping[str, str]) -> tuple[str, str] | None:
-    """recover_tool_call with languages already normalized."""
-    s = _strip_wrappers(text)
-    if not s.startswith("{"):
-        return None
-    ok, obj, _err = _loads(s)
-    if not ok:
-        return None
-    result = _interpret(obj, None, languages, from_text=True)
-    return result if isinstance(result, tuple) else None
-
-
-def recover_tool_call(text: str, languages: Mapping[str, str]) -> tuple[str, str] | None:
-    """(language, code) if ``text`` is a tool call printed as text, else None.
-
-    Accepts ``{"name": "execute", "arguments": {"language": ..., "code": ...}}`` (arguments
-    may be a JSON string), wrong tool names ("python", "run_code", "bash": a name that is a
-    language gives the language when "language" is missing), ``{"function": {...}}``,
-    a bare ``{"language": ..., "code": ...}`` (known languages only), optionally wrapped in
-    ``<tool_call>`` tags or a markdown fence. Unknown languages come back lower-cased.
-    """
-    return _recover(text, _normalize_languages(languages))
-
-
-def parse_tool_arguments(name: str | None, arguments: str,
-                         languages: Mapping[str, str]) -> tuple[str, str]:
-    """(language, code) from a native tool call's name and JSON arguments.
-
-    Tolerates what small models send: a wrong tool name, arguments that are a JSON string
-    of an object, the whole call nested in the arguments, or (for a tool named after a
-    language) the bare code. Raises :class:`ToolCallError` with a message the model can
-    act on otherwise.
-    """
-    langs = _normalize_languages(languages)
-    tool = name or "execute"
-    text = (arguments or "").strip()
-    if not text:
-        raise ToolCallError(f"{tool} needs 'language' and 'code' but got no arguments; send {_EXAMPLE}")
-    ok, obj, err = _loads(text)
-    if not ok:
-        lang = _name_language(name, langs)
-        if lang is not None:
-            return lang, arguments
-        raise ToolCallError(f"the arguments of {tool} were not valid JSON: {err}. Send {_EXAMPLE}")
-    result = _interpret(obj, name, langs, from_text=False)
-    if isinstance(result, str):
-        raise ToolCallError(result)
-    return result
-
-
 # --- the parser -----------------------------------------------------------------------
 
 # Modes (what the parser is inside of).
@@ -317,6 +119,7 @@ _K_FENCE: Final = 2
 _K_JSON: Final = 3
 _K_TAG: Final = 4
 _K_TAIL: Final = 5
+_K_CALL: Final = 6  # functions.execute( ... a call printed as code
 
 _JSON_TAGS: Final = frozenset({"", "json", "jsonc", "json5", "tool_call", "tool_code"})
 _OPENER_RE = re.compile(r" {0,3}(`{3,})([^`]*)")
@@ -325,6 +128,9 @@ _NONWS = re.compile(r"\S")
 # string (letters other than those of true/false/null, '#', '(' ...) means it is not JSON.
 _JSON_STRUCT = re.compile(r'[{}"]|[^\s\[\]:,0-9.+\-eEtrufalsn]')
 _JSON_STR = re.compile(r'["\\]')
+# What a line may start with while it can still become ``functions.NAME(`` or ``execute(``.
+_CALL_PREFIX = re.compile(r"functions\.[A-Za-z_]\w*[ \t]*|execute[ \t]*")
+_CALL_WORDS: Final = ("functions.", "execute")
 
 
 def _classify(head: str, after_call: bool) -> int:
@@ -345,12 +151,17 @@ def _classify(head: str, after_call: bool) -> int:
         return _HOLD if ticks == len(s) else _K_PLAIN
     if c == "{":
         return _K_JSON
+    if c in "fe" and len(s) <= 64:
+        if CALL_HEAD.fullmatch(s):
+            return _K_CALL
+        if any(w.startswith(s) for w in _CALL_WORDS) or _CALL_PREFIX.fullmatch(s):
+            return _HOLD
     if c == "<":
-        if s == _TOOL_OPEN:
+        if s == TOOL_OPEN:
             return _K_TAG
-        if after_call and s == _TOOL_CLOSE:
+        if after_call and s == TOOL_CLOSE:
             return _K_TAIL
-        if _TOOL_OPEN.startswith(s) or (after_call and _TOOL_CLOSE.startswith(s)):
+        if TOOL_OPEN.startswith(s) or (after_call and TOOL_CLOSE.startswith(s)):
             return _HOLD
     return _K_PLAIN
 
@@ -367,7 +178,7 @@ class FenceParser:
     """
 
     def __init__(self, languages: Mapping[str, str]) -> None:
-        self._languages = _normalize_languages(languages)
+        self._languages = normalize_languages(languages)
         self._reset()
 
     def _reset(self) -> None:
@@ -377,6 +188,7 @@ class FenceParser:
         self._head = ""  # held start of a text line (a few characters at most)
         self._held: list[str] = []  # held text of _OPENER/_JSON/_TAG/_JFENCE/_TAIL
         self._after_call = False  # a recovered call came last: drop a stray </tool_call>
+        self._paren = False  # the call was printed as functions.NAME(...): drop its ")"
         self._tail_idx = 0  # characters of </tool_call> matched in _TAIL
         # JSON scanner
         self._depth = 0
@@ -416,14 +228,14 @@ class FenceParser:
         if mode == _TEXT:
             if self._phase == _HEAD:
                 self._emit_text(self._head)  # a lone "``", "<tool_ca" ... is just text
-            elif self._phase == _TAIL and self._tail_idx not in (0, len(_TOOL_CLOSE)):
+            elif self._phase == _TAIL and self._tail_idx not in (0, len(TOOL_CLOSE)):
                 self._emit_text("".join(self._held))
         elif mode == _JSON:
             text = "".join(self._held)
             call = None
             if not self._in_str and not self._first:
                 # The model stopped before the last braces: complete them.
-                call = _recover(text + "}" * self._depth, self._languages)
+                call = recover(text + "}" * self._depth, self._languages)
             if call is not None:
                 self._emit_call(*call)
             else:
@@ -499,13 +311,14 @@ class FenceParser:
             self._mode = _OPENER
         elif kind == _K_JSON:
             self._start_json(head)
-        elif kind == _K_TAG:
+        elif kind in (_K_TAG, _K_CALL):
             self._held = [head]
             self._mode = _TAG
+            self._paren = kind == _K_CALL
         else:  # a </tool_call> after a recovered call
             self._held = [head]
             self._phase = _TAIL
-            self._tail_idx = len(_TOOL_CLOSE)
+            self._tail_idx = len(TOOL_CLOSE)
         return i + 1
 
     def _text_body(self, data: str, i: int) -> int:
@@ -523,10 +336,14 @@ class FenceParser:
         if ch == "\n":
             self._held = []
             self._phase = _HEAD
+            self._paren = False
+            return i + 1
+        if ch == ")" and self._paren:
+            self._paren = False  # the end of functions.NAME(...): dropped like </tool_call>
             return i + 1
         idx = self._tail_idx
-        if (ch in " \t\r" and idx in (0, len(_TOOL_CLOSE))) or (
-                idx < len(_TOOL_CLOSE) and ch == _TOOL_CLOSE[idx]):
+        if (ch in " \t\r" and idx in (0, len(TOOL_CLOSE))) or (
+                idx < len(TOOL_CLOSE) and ch == TOOL_CLOSE[idx]):
             if ch not in " \t\r":
                 self._tail_idx += 1
             self._held.append(ch)
@@ -534,6 +351,7 @@ class FenceParser:
         text = "".join(self._held)
         self._held = []
         self._phase = _BODY
+        self._paren = False
         self._emit_text(text)
         return i  # ``ch`` is ordinary text of this line
 
@@ -679,7 +497,7 @@ class FenceParser:
             self._finish_jfence(content, line)
 
     def _finish_jfence(self, content: str, closing: str) -> None:
-        call = _recover(content, self._languages)
+        call = recover(content, self._languages)
         if call is not None:
             self._emit_call(*call)
         else:
@@ -776,7 +594,8 @@ class FenceParser:
         self._held = []
         self._mode = _TEXT
         self._phase = _HEAD if text.endswith("\n") else _BODY
-        call = _recover(text + "}" * self._depth, self._languages) if repair else None
+        self._paren = False
+        call = recover(text + "}" * self._depth, self._languages) if repair else None
         if call is not None:
             self._emit_call(*call)
         else:
@@ -787,7 +606,7 @@ class FenceParser:
         text = "".join(self._held)
         self._held = []
         self._mode = _TEXT
-        call = _recover(text, self._languages)
+        call = recover(text, self._languages)
         if call is not None:
             self._emit_call(*call)
             self._phase = _TAIL
@@ -795,3 +614,4 @@ class FenceParser:
         else:
             self._emit_text(text)
             self._phase = _BODY
+            self._paren = False

@@ -1,8 +1,16 @@
-"""The one asyncio loop that runs the engine, in its own daemon thread.
+"""The one asyncio loop that runs the engine, in its own daemon thread, and the one bridge to it.
 
-Every front end attaches the same way: the sync ``chat()`` facade and the CLI call
-``EngineThread.get().call(...)`` / ``.iterate(...)``; the server and the Qt bridge use
-``submit`` (``run_coroutine_threadsafe``). Blocking work never runs on this loop.
+Every front end attaches the same way, through :class:`EngineThread`:
+
+- ``iterate``: pull a turn's events from a plain thread, one per request (the sync
+  ``chat()`` facade and the CLI, through ``Interpreter.events``);
+- ``pump``: push a turn's events into a thread's queue (the voice session, and with it
+  the Qt bridge, which only speaks to the session);
+- ``relay``: an async iterator of a turn's events on any asyncio loop (the server).
+
+``pump`` and ``relay`` end a turn that raised an :class:`~oi_voice.errors.OIVoiceError`
+with an :class:`~oi_voice.core.events.ErrorEvent` (see :func:`guarded`), so their
+consumers handle one error type. Blocking work never runs on this loop.
 """
 
 from __future__ import annotations
@@ -11,10 +19,31 @@ import asyncio
 import concurrent.futures
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from typing import Any, TypeVar
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Generator
+from typing import Any, Final, TypeVar
+
+from oi_voice.core.events import EngineEvent, ErrorEvent
+from oi_voice.errors import BusyError, OIVoiceError
 
 T = TypeVar("T")
+
+#: The last item ``pump`` hands over: the turn is over (whatever way it ended).
+END: Final = object()
+
+
+async def guarded(events: AsyncIterator[EngineEvent], role: str = "computer") -> AsyncGenerator[EngineEvent, None]:
+    """``events``, with an OIVoiceError it raises turned into its last event, an ErrorEvent.
+
+    ``role`` is the error's LMC role (``server`` for the HTTP server's own errors).
+    """
+    try:
+        async with contextlib.aclosing(events):  # type: ignore[type-var]
+            async for event in events:
+                yield event
+    except BusyError as exc:
+        yield ErrorEvent("busy", str(exc), role)
+    except OIVoiceError as exc:
+        yield ErrorEvent("llm", str(exc), role)
 
 
 class EngineThread:
@@ -66,14 +95,16 @@ class EngineThread:
             future.cancel()
             raise
 
-    def iterate(self, agen: AsyncIterator[T],
-                on_close: Callable[[], Coroutine[Any, Any, None]] | None = None) -> Iterator[T]:
+    # -- the bridge ----------------------------------------------------------------------------
+
+    def iterate(self, agen: AsyncIterator[T]) -> Generator[T, None, None]:
         """Iterate an async generator from a plain thread, one item per request.
 
-        Pull-based on purpose: the engine produces the next chunk only when the consumer
+        Pull-based on purpose: the engine produces the next event only when the consumer
         asks for it, so a consumer can answer an approval before the turn goes on.
         Leaving the loop early (``break``, an exception, garbage collection) closes
-        the generator on the engine loop, which cancels what it was doing.
+        the generator on the engine loop, which cancels what it was doing. Errors the
+        generator raises reach the consumer as they are (the Python API raises them).
         """
         try:
             while True:
@@ -87,8 +118,55 @@ class EngineThread:
             if aclose is not None and not self.loop.is_closed():
                 with contextlib.suppress(concurrent.futures.TimeoutError, RuntimeError):
                     self.submit(aclose()).result(timeout=10)
-            if on_close is not None:
-                self.submit(on_close()).result(timeout=10)
+
+    def pump(self, events: AsyncIterator[EngineEvent], put: Callable[[object], None],
+             role: str = "computer") -> concurrent.futures.Future[None]:
+        """Run a turn on the engine loop, handing each event to ``put`` (from the engine thread).
+
+        ``put`` gets :data:`END` last, however the turn ended; cancelling the returned
+        future cancels the turn. ``put`` must not block (``queue.Queue.put``,
+        ``loop.call_soon_threadsafe``).
+        """
+
+        async def drive() -> None:
+            try:
+                async for event in guarded(events, role):
+                    put(event)
+            finally:
+                put(END)
+
+        return self.submit(drive())
+
+    async def relay(self, events: AsyncIterator[EngineEvent], role: str = "computer"
+                    ) -> AsyncGenerator[EngineEvent, None]:
+        """A turn's events on whatever asyncio loop this is awaited on.
+
+        On the engine loop the turn is iterated natively; on another loop (a server run
+        by someone else's uvicorn) it is driven on the engine loop, where its kernel and
+        gate live, and its events are handed over. Leaving early cancels the turn.
+        """
+        here = asyncio.get_running_loop()
+        if here is self.loop:
+            async with contextlib.aclosing(guarded(events, role)) as native:
+                async for event in native:
+                    yield event
+            return
+        queue: asyncio.Queue[object] = asyncio.Queue()
+
+        def put(item: object) -> None:
+            with contextlib.suppress(RuntimeError):  # the serving loop is gone: nobody to tell
+                here.call_soon_threadsafe(queue.put_nowait, item)
+
+        future = self.pump(events, put, role)
+        try:
+            while (item := await queue.get()) is not END:
+                assert isinstance(item, EngineEvent)
+                yield item
+            await asyncio.wrap_future(future)  # raises what the turn raised, if anything
+        finally:
+            future.cancel()  # cancels the turn on the engine loop if it is still running
+            with contextlib.suppress(BaseException):
+                await asyncio.wrap_future(future)
 
 
 async def _next(agen: AsyncIterator[T]) -> T:

@@ -1,7 +1,9 @@
 """``Interpreter``: the Open-Interpreter-compatible facade over the engine.
 
-Sync callers (``chat()``, ``computer.run()``) drive coroutines on the shared engine
-thread; async front ends (server, Qt bridge) use ``achat()`` on that loop directly.
+Inside the program a turn is a stream of typed events (``achat()``, ``events()``);
+``chat()`` and ``computer.run()`` are the Python API's edge, where they become Open
+Interpreter's LMC chunks (``lmc.to_chunk``). Every front end reaches the engine thread
+through its one bridge (``EngineThread``: iterate, pump, relay).
 Nothing runs unapproved: with ``auto_run`` off, a run waits for ``approve``/
 ``decline``, the ``approver`` function, or the terminal prompt; a stream consumer
 that asks for the next chunk without answering has declined.
@@ -18,19 +20,20 @@ import os
 import platform
 import threading
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from oi_voice.computer import Computer
 from oi_voice.computer.base import RunFinished
+from oi_voice.core import events as ev
 from oi_voice.core import lmc
 from oi_voice.core.approval import ApprovalGate, ApprovalRequest, Decision
 from oi_voice.core.engine_thread import EngineThread
 from oi_voice.core.history import Journal, data_dir
 from oi_voice.core.lmc import Chunk, Message
-from oi_voice.core.loop import Turn, TurnConfig, event_chunk
+from oi_voice.core.loop import Turn, TurnConfig, run_event
 from oi_voice.errors import BusyError, ConfigError, OIVoiceError
 from oi_voice.llm import ChatRequest
 from oi_voice.llm.capabilities import known_tool_support, probe_tool_support
@@ -117,11 +120,11 @@ def working_dir() -> str:
 class Display(Protocol):
     """Renders a chat in a terminal (the CLI provides it; core only knows the protocol)."""
 
-    def render(self, chunk: Chunk) -> None:
-        """Show one chunk."""
+    def render(self, event: ev.EngineEvent) -> None:
+        """Show one event of the turn."""
 
     def ask(self, request: dict[str, Any]) -> Decision:
-        """Ask the user to approve a run (the confirmation chunk's content)."""
+        """Ask the user to approve a run (the confirmation's content)."""
 
     def close(self) -> None:
         """The turn is over."""
@@ -214,18 +217,18 @@ class ComputerAPI:
         Returns the output messages, or with ``stream=True`` yields chunks as they come;
         leaving that generator early stops the code.
         """
-        chunks = EngineThread.get().iterate(self._owner._run_direct(language, code))
+        events = EngineThread.get().iterate(self._owner._run_direct(language, code))
         if stream:
-            return chunks
+            return _chunks(events)
         messages: list[Message] = []
-        for chunk in chunks:
-            if chunk.get("type") == "console" and chunk.get("format") == "output":
+        for event in events:
+            if isinstance(event, ev.ConsoleOutput):
                 if messages and messages[-1]["type"] == "console":
-                    messages[-1]["content"] += chunk["content"]
+                    messages[-1]["content"] += event.text
                     continue
-                messages.append(dict(chunk))
-            elif chunk.get("type") == "image":
-                messages.append(dict(chunk))
+                messages.append(lmc.to_chunk(event))
+            elif isinstance(event, ev.ImageOutput):
+                messages.append(lmc.to_chunk(event))
         return messages
 
     def stop(self) -> None:
@@ -374,44 +377,51 @@ class Interpreter:
                 raise ConfigError("no terminal chat is available (oi_voice.cli is missing)")
             Interpreter.terminal_chat(self)
             return self._messages
-        chunks = self._chat_sync(message, display)
+        events = self._chat_sync(message, display)
         if stream:
-            return chunks
+            return _chunks(events)
         before = len(self._messages)
-        for _ in chunks:
+        for _ in events:
             pass
         return self._messages[before:]
 
-    def _chat_sync(self, message: str | Message | list[Message], display: bool) -> Iterator[Chunk]:
+    def events(self, message: str | Message | list[Message]) -> Generator[ev.EngineEvent, None, None]:
+        """The turn as typed events, pulled from the engine thread (front ends in this process).
+
+        As with ``chat(stream=True)``: answer a ConfirmationRequest before asking for the
+        next event, or the run is declined.
+        """
+        return self._chat_sync(message, display=False)
+
+    def _chat_sync(self, message: str | Message | list[Message], display: bool
+                   ) -> Generator[ev.EngineEvent, None, None]:
         renderer = Interpreter.display_factory(self) if display and Interpreter.display_factory else None
         engine = EngineThread.get()
         try:
-            for chunk in engine.iterate(self.achat(message)):
+            for event in engine.iterate(self.achat(message)):
                 if renderer is not None:
-                    renderer.render(chunk)
-                yield chunk
-                if chunk.get("type") == "confirmation":
-                    self._settle(chunk["content"], renderer)
+                    renderer.render(event)
+                yield event
+                if isinstance(event, ev.ConfirmationRequest):
+                    self._settle(event.request, renderer)
         finally:
             if renderer is not None:
                 renderer.close()
 
-    def _settle(self, content: dict[str, Any], renderer: Display | None) -> None:
+    def _settle(self, request: ApprovalRequest, renderer: Display | None) -> None:
         """Answer a confirmation the stream consumer left open, before the turn goes on."""
-        id_ = str(content.get("id"))
+        id_ = request.id
         if not self.gate.is_pending(id_):
             return
         if self.approver is not None:
-            request = next((r for r in self.gate.pending() if r.id == id_), None)
-            if request is not None:
-                self.gate.answer(id_, self.approver(request))
+            self.gate.answer(id_, self.approver(request))
         elif renderer is not None:
-            self.gate.answer(id_, renderer.ask(content))
+            self.gate.answer(id_, renderer.ask(request.to_content()))
         if self.gate.is_pending(id_):
             self.gate.answer(id_, Decision.decline("the run was not approved", source="api"))
 
-    async def achat(self, message: str | Message | list[Message]) -> AsyncIterator[Chunk]:
-        """The chat as an async generator on the engine loop (server, Qt bridge).
+    async def achat(self, message: str | Message | list[Message]) -> AsyncIterator[ev.EngineEvent]:
+        """The chat as an async generator of typed events on the engine loop (server, voice).
 
         Approvals arrive through ``approve``/``decline``/``gate.answer`` from any thread.
         Raises BusyError if this interpreter is already in a turn.
@@ -419,10 +429,10 @@ class Interpreter:
         try:
             new = lmc.user_messages(message)
         except ValueError as exc:
-            yield lmc.error("input", str(exc))
+            yield ev.ErrorEvent("input", str(exc))
             return
         if not any(str(m.get("content", "")).strip() for m in new):
-            yield lmc.error("input", "The message is empty; nothing was sent to the model.")
+            yield ev.ErrorEvent("input", "The message is empty; nothing was sent to the model.")
             return
         with self._turn_lock:
             if self._busy:
@@ -436,15 +446,15 @@ class Interpreter:
                     await probe_tool_support(self.llm.model, self.llm.api_base, self.llm.api_key)
                 config = self._turn_config(await self._local_endpoint())
             except OIVoiceError as exc:
-                yield lmc.error("llm", str(exc))
+                yield ev.ErrorEvent("llm", str(exc))
                 return
             turn = Turn(config, self._messages, self._commit, self.computer.impl, self.gate)
             try:
                 # aclosing: a consumer that leaves the stream closes the turn now, so what it
                 # was doing is committed before this returns, not whenever the GC gets to it.
-                async with contextlib.aclosing(turn.run()) as chunks:
-                    async for chunk in chunks:
-                        yield chunk
+                async with contextlib.aclosing(turn.run()) as events:
+                    async for event in events:
+                        yield event
             finally:
                 self.gate.decline_all("the turn ended")
         finally:
@@ -537,16 +547,16 @@ class Interpreter:
         )
         return "\n\n".join(parts)
 
-    async def _run_direct(self, language: str, code: str) -> AsyncIterator[Chunk]:
-        """``computer.run``: the caller is the user, so no approval; output in LMC chunks."""
-        yield lmc.flag(lmc.COMPUTER, "console", start=True)
-        async for event in self.computer.impl.run(language, code):
-            chunk = event_chunk(event)
-            if chunk is not None:
-                yield chunk
-            elif isinstance(event, RunFinished) and event.message:
-                yield lmc.piece(lmc.COMPUTER, "console", "\n" + event.message, format="output")
-        yield lmc.flag(lmc.COMPUTER, "console", end=True)
+    async def _run_direct(self, language: str, code: str) -> AsyncIterator[ev.EngineEvent]:
+        """``computer.run``: the caller is the user, so no approval; output as events."""
+        yield ev.ConsoleStart()
+        async for run in self.computer.impl.run(language, code):
+            event = run_event(run)
+            if event is not None:
+                yield event
+            elif isinstance(run, RunFinished) and run.message:
+                yield ev.ConsoleOutput("\n" + run.message)
+        yield ev.ConsoleEnd()
 
     # -- lifetime ---------------------------------------------------------------------------------
 
@@ -555,6 +565,15 @@ class Interpreter:
         self.computer.impl.close_sync_best_effort()
         if self._journal is not None:
             self._journal.close()
+
+
+def _chunks(events: Generator[ev.EngineEvent, None, None]) -> Generator[Chunk, None, None]:
+    """The LMC edge of ``chat(stream=True)`` and ``computer.run(stream=True)``; closing it closes the turn."""
+    try:
+        for event in events:
+            yield lmc.to_chunk(event)
+    finally:
+        events.close()
 
 
 def _unanswered_codes(messages: list[Message]) -> int:

@@ -8,6 +8,9 @@ and ``active_line`` chunks, which are never stored as messages.
 Every ``assistant``/``code`` message is followed, in ``messages``, by exactly one
 ``computer``/``console``/``output`` message (its result, or why it did not run) and
 optionally ``computer``/``image`` messages. ``to_openai`` relies on that order.
+
+Inside the program the stream is typed (:mod:`oi_voice.core.events`); :func:`to_chunk`
+is the one conversion to chunks, used at the edges (``Interpreter.chat()``, the server).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import json
 from typing import Any
 
 from oi_voice._unicode import scrub
+from oi_voice.core import events as ev
 
 Chunk = dict[str, Any]
 Message = dict[str, Any]
@@ -53,11 +57,55 @@ def piece(role: str, type_: str, content: Any, *, format: str | None = None) -> 
     return chunk
 
 
-def error(kind: str, message: str) -> Chunk:
-    """An error chunk. ``kind``: ``llm`` (the model failed), ``loop`` (a loop guard stopped
-    the turn), ``input`` (the request was unusable), ``computer`` (execution set-up failed),
-    ``cancelled`` (the user stopped the turn)."""
-    return {"role": COMPUTER, "type": "error", "format": kind, "content": message}
+# --- typed events <-> LMC -----------------------------------------------------------
+
+
+def _code_flag(language: str, end: bool) -> Chunk:
+    return flag(ASSISTANT, "code", start=not end, end=end, format=language)
+
+
+_CONVERT: dict[type, Any] = {
+    ev.MessageStart: lambda e: {"role": ASSISTANT, "type": "message", "start": True},
+    ev.MessageDelta: lambda e: {"role": ASSISTANT, "type": "message", "content": e.text},
+    ev.MessageEnd: lambda e: {"role": ASSISTANT, "type": "message", "end": True},
+    ev.CodeStart: lambda e: _code_flag(e.language, end=False),
+    ev.CodeDelta: lambda e: {"role": ASSISTANT, "type": "code", "format": e.language, "content": e.text},
+    ev.CodeEnd: lambda e: _code_flag(e.language, end=True),
+    ev.UserMessage: lambda e: {"role": USER, "type": "message", "content": e.text},
+    ev.ConfirmationRequest: lambda e: {"role": COMPUTER, "type": "confirmation", "format": "execution",
+                                       "content": e.request.to_content()},
+    ev.ConsoleStart: lambda e: {"role": COMPUTER, "type": "console", "start": True},
+    ev.ActiveLine: lambda e: {"role": COMPUTER, "type": "console", "format": "active_line", "content": e.line},
+    ev.ConsoleOutput: lambda e: {"role": COMPUTER, "type": "console", "format": "output", "content": e.text},
+    ev.ConsoleEnd: lambda e: {"role": COMPUTER, "type": "console", "end": True},
+    ev.ImageOutput: lambda e: {"role": COMPUTER, "type": "image", "format": e.format, "content": e.data},
+    ev.ErrorEvent: lambda e: {"role": e.role, "type": "error", "format": e.kind, "content": e.message},
+    ev.Status: lambda e: {"role": "server", "type": "status", "content": e.content},
+}
+
+
+def to_chunk(event: ev.EngineEvent) -> Chunk:
+    """The LMC chunk of an engine event: the one conversion, used at the API's edges."""
+    chunk: Chunk = _CONVERT[type(event)](event)
+    return chunk
+
+
+def message_events(message: Message) -> list[ev.EngineEvent]:
+    """The events that would have streamed a stored message (to replay a saved conversation)."""
+    role, type_, content = message.get("role"), message.get("type"), message.get("content")
+    text = "" if content is None else str(content)
+    if role == USER and type_ == "message":
+        return [ev.UserMessage(text)]
+    if role == ASSISTANT and type_ == "message":
+        return [ev.MessageStart(), ev.MessageDelta(text), ev.MessageEnd()]
+    if role == ASSISTANT and type_ == "code":
+        language = str(message.get("format") or "")
+        return [ev.CodeStart(language), ev.CodeDelta(language, text), ev.CodeEnd(language)]
+    if role == COMPUTER and type_ == "console":
+        return [ev.ConsoleStart(), ev.ConsoleOutput(text), ev.ConsoleEnd()]
+    if type_ == "image":
+        return [ev.ImageOutput(str(message.get("format") or "base64.png"), text)]
+    return []
 
 
 # --- messages from the user ----------------------------------------------------

@@ -1,19 +1,19 @@
 """One turn: model stream -> code -> approval -> run -> output back to the model -> repeat.
 
-``Turn.run()`` is an async generator of LMC chunks. It appends every completed
+``Turn.run()`` is an async generator of typed engine events (:mod:`oi_voice.core.events`). It appends every completed
 message through ``commit`` (which also journals it), so ``messages`` always holds
 whole messages: each code message is followed by its console message (the output,
 or why it did not run), whatever happened — a decline, a failure, a cut stream or a
 cancelled turn. Errors the model caused (bad tool arguments, an unknown language)
 go back to the model as output; errors of the model server end the turn with an
-``error`` chunk.
+:class:`~oi_voice.core.events.ErrorEvent`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import re
+import enum
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,21 +21,21 @@ from typing import Any
 
 from oi_voice.computer import Computer, RunEvent
 from oi_voice.computer.base import ActiveLine, Image, Output, RunFinished
+from oi_voice.core import events as ev
 from oi_voice.core import lmc
 from oi_voice.core.approval import ApprovalGate, ApprovalRequest, Decision
-from oi_voice.core.codeblocks import (
-    CodeDelta,
-    CodeEnd,
-    CodeStart,
-    FenceParser,
-    Text,
-    ToolCallError,
-    parse_tool_arguments,
-)
+from oi_voice.core.codeblocks import CodeDelta, CodeEnd, CodeStart, FenceParser, Text
 from oi_voice.core.context import count_tokens, trim
-from oi_voice.core.lmc import ASSISTANT, COMPUTER, Chunk, Message
+from oi_voice.core.lmc import ASSISTANT, COMPUTER, Message
 from oi_voice.core.output import OutputCollector
 from oi_voice.core.risk import describe, rate
+from oi_voice.core.toolcalls import (
+    ToolCallError,
+    parse_tool_arguments,
+    partial_code,
+    recover_tool_call,
+    streamed_language,
+)
 from oi_voice.errors import LLMBadRequestError, LLMError
 from oi_voice.llm import ChatRequest, Finish, TextDelta, ToolCallDelta, client_for
 
@@ -85,56 +85,6 @@ def execute_tool(languages: list[str]) -> dict[str, Any]:
     }
 
 
-_CODE_KEY = re.compile(r'"code"\s*:\s*"')
-_LANG_KEY = re.compile(r'"language"\s*:\s*"([^"\\]*)"')
-_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
-
-
-def _partial_code(arguments: str) -> str | None:
-    """The decoded prefix of the ``code`` string in an incomplete JSON arguments text."""
-    match = _CODE_KEY.search(arguments)
-    if match is None:
-        return None
-    out: list[str] = []
-    i = match.end()
-    while i < len(arguments):
-        c = arguments[i]
-        if c == '"':
-            break
-        if c != "\\":
-            out.append(c)
-            i += 1
-            continue
-        if i + 1 >= len(arguments):
-            break
-        esc = arguments[i + 1]
-        if esc == "u":
-            if i + 6 > len(arguments):
-                break
-            try:
-                unit = int(arguments[i + 2 : i + 6], 16)
-            except ValueError:
-                break
-            if 0xD800 <= unit < 0xDC00:
-                # A surrogate pair: wait for its second half, as json.loads joins them.
-                if i + 12 > len(arguments):
-                    break
-                try:
-                    low = int(arguments[i + 8 : i + 12], 16) if arguments[i + 6 : i + 8] == "\\u" else -1
-                except ValueError:
-                    low = -1
-                if 0xDC00 <= low < 0xE000:
-                    out.append(chr(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)))
-                    i += 12
-                    continue
-            out.append(chr(unit))
-            i += 6
-        else:
-            out.append(_ESCAPES.get(esc, esc))
-            i += 2
-    return "".join(out)
-
-
 @dataclass
 class _ToolCall:
     id: str | None = None
@@ -147,7 +97,7 @@ class _ToolCall:
 
 
 class ReplyAssembler:
-    """Turns the model's deltas into LMC chunks and completed assistant messages."""
+    """Turns the model's deltas into engine events and completed assistant messages."""
 
     def __init__(self, language_tags: dict[str, str]) -> None:
         self._tags = language_tags
@@ -167,57 +117,57 @@ class ReplyAssembler:
 
     # -- flags ------------------------------------------------------------------------
 
-    def _close(self) -> list[Chunk]:
+    def _close(self) -> list[ev.EngineEvent]:
         if self._open == "message":
             self._open = None
             text = "".join(self._text)
             self._text = []
             if text.strip():
                 self.messages.append(lmc.piece(ASSISTANT, "message", text))
-            return [lmc.flag(ASSISTANT, "message", end=True)]
+            return [ev.MessageEnd()]
         if self._open == "code":
             self._open = None
             self.messages.append(lmc.piece(ASSISTANT, "code", "".join(self._code), format=self._code_format))
             self._code = []
-            return [lmc.flag(ASSISTANT, "code", end=True, format=self._code_format)]
+            return [ev.CodeEnd(self._code_format)]
         return []
 
-    def _text_chunk(self, text: str) -> list[Chunk]:
-        out = [] if self._open == "message" else [*self._close(), lmc.flag(ASSISTANT, "message", start=True)]
+    def _text_chunk(self, text: str) -> list[ev.EngineEvent]:
+        out = [] if self._open == "message" else [*self._close(), ev.MessageStart()]
         self._open = "message"
         self._text.append(text)
-        return [*out, lmc.piece(ASSISTANT, "message", text)]
+        return [*out, ev.MessageDelta(text)]
 
-    def _code_start(self, language: str) -> list[Chunk]:
+    def _code_start(self, language: str) -> list[ev.EngineEvent]:
         out = self._close()
         self._open, self._code_format = "code", language
-        return [*out, lmc.flag(ASSISTANT, "code", start=True, format=language)]
+        return [*out, ev.CodeStart(language)]
 
-    def _code_chunk(self, text: str) -> list[Chunk]:
+    def _code_chunk(self, text: str) -> list[ev.EngineEvent]:
         self._code.append(text)
-        return [lmc.piece(ASSISTANT, "code", text, format=self._code_format)]
+        return [ev.CodeDelta(self._code_format, text)]
 
-    def _parsed(self, events: list[Any]) -> list[Chunk]:
-        out: list[Chunk] = []
-        for ev in events:
+    def _parsed(self, events: list[Any]) -> list[ev.EngineEvent]:
+        out: list[ev.EngineEvent] = []
+        for parsed in events:
             if self.done:
                 break
-            if isinstance(ev, Text):
-                if ev.text:
-                    out += self._text_chunk(ev.text)
-            elif isinstance(ev, CodeStart):
-                out += self._code_start(ev.language)
-            elif isinstance(ev, CodeDelta):
-                out += self._code_chunk(ev.text)
-            elif isinstance(ev, CodeEnd):
+            if isinstance(parsed, Text):
+                if parsed.text:
+                    out += self._text_chunk(parsed.text)
+            elif isinstance(parsed, CodeStart):
+                out += self._code_start(parsed.language)
+            elif isinstance(parsed, CodeDelta):
+                out += self._code_chunk(parsed.text)
+            elif isinstance(parsed, CodeEnd):
                 out += self._close()
                 self.done = True
         return out
 
     # -- deltas -------------------------------------------------------------------------
 
-    def feed(self, delta: TextDelta | ToolCallDelta | Finish) -> list[Chunk]:
-        """Chunks for one delta."""
+    def feed(self, delta: TextDelta | ToolCallDelta | Finish) -> list[ev.EngineEvent]:
+        """Events for one delta."""
         if isinstance(delta, TextDelta):
             return [] if self.done else self._parsed(self._parser.feed(delta.text))
         if isinstance(delta, ToolCallDelta):
@@ -225,8 +175,8 @@ class ReplyAssembler:
         self.finish_reason = delta.reason
         return []
 
-    def _tool_delta(self, delta: ToolCallDelta) -> list[Chunk]:
-        out: list[Chunk] = []
+    def _tool_delta(self, delta: ToolCallDelta) -> list[ev.EngineEvent]:
+        out: list[ev.EngineEvent] = []
         if not self._calls:
             # Text before a tool call is complete once the call begins.
             out += self._parsed(self._parser.close())
@@ -238,31 +188,30 @@ class ReplyAssembler:
         call.name = call.name or delta.name
         call.arguments += delta.arguments
         if call.language is None:
-            match = _LANG_KEY.search(call.arguments)
-            if match:
-                call.language = self._tags.get(match.group(1).lower(), match.group(1).lower())
+            call.language = streamed_language(call.arguments, self._tags)
+            if call.language is not None:
                 # The previous call's block ends on screen; it becomes a message at finish(),
                 # once its arguments are known to be whole.
                 out += self._end_shown_block()
                 out += self._code_start(call.language)
                 self._open_call = delta.index
         if call.language is not None:
-            prefix = _partial_code(call.arguments) or ""
+            prefix = partial_code(call.arguments) or ""
             if prefix.startswith(call.streamed) and len(prefix) > len(call.streamed):
                 out += self._code_chunk(prefix[len(call.streamed):])
                 call.streamed = prefix
         return out
 
-    def _end_shown_block(self) -> list[Chunk]:
+    def _end_shown_block(self) -> list[ev.EngineEvent]:
         """End the open tool-call block on screen without making it a message."""
         if self._open != "code" or self._open_call is None:
             return []
         self._calls[self._open_call].shown = True
         self._open, self._open_call, self._code = None, None, []
-        return [lmc.flag(ASSISTANT, "code", end=True, format=self._code_format)]
+        return [ev.CodeEnd(self._code_format)]
 
-    def finish(self) -> tuple[list[Chunk], list[str]]:
-        """Chunks that complete the reply, and problems with tool calls to tell the model.
+    def finish(self) -> tuple[list[ev.EngineEvent], list[str]]:
+        """Events that complete the reply, and problems with tool calls to tell the model.
 
         Each call becomes one code message, shown exactly as recorded: the block streamed
         for it is completed when its arguments agree with what was shown, else shown again.
@@ -278,7 +227,7 @@ class ReplyAssembler:
             except ToolCallError as exc:
                 if owns_open:
                     self._open, self._open_call, self._code = None, None, []  # never a message
-                    out.append(lmc.flag(ASSISTANT, "code", end=True, format=self._code_format))
+                    out.append(ev.CodeEnd(self._code_format))
                 problems.append(str(exc))
                 continue
             if owns_open and call.language == language and code.startswith(call.streamed):
@@ -300,14 +249,33 @@ class ReplyAssembler:
         out += self._close()
         return out, problems
 
-    def abort(self) -> list[Chunk]:
+    def abort(self) -> list[ev.EngineEvent]:
         """Close what is open after the stream failed: text so far is kept, partial code dropped."""
         out = self._parsed(self._parser.close()) if not self._calls else []
         if self._open == "code":
             self._open, self._open_call = None, None
             self._code = []
-            out.append(lmc.flag(ASSISTANT, "code", end=True, format=self._code_format))
+            out.append(ev.CodeEnd(self._code_format))
         return out + self._close()
+
+
+class Outcome(enum.Enum):
+    """How one proposed code block ended."""
+
+    #: It ran and finished.
+    OK = "ok"
+    #: It ran and failed, or could not run (an unknown language).
+    FAILED = "failed"
+    #: The user (or the repeat guard, once) declined it.
+    DECLINED = "declined"
+    #: The user stopped it while it ran: the turn ends.
+    INTERRUPTED = "interrupted"
+    #: The same code that just ran or failed was proposed again: the turn ends.
+    REPEATED = "repeated"
+
+
+#: What the steps of a turn yield: events, and last, the block's Outcome.
+_Step = AsyncIterator["ev.EngineEvent | Outcome"]
 
 
 class Turn:
@@ -324,94 +292,93 @@ class Turn:
         #: Code that ran fine this turn -> whether the model was already told not to repeat it.
         self._succeeded: dict[tuple[str, str], bool] = {}
 
-    async def run(self) -> AsyncGenerator[Chunk, None]:
-        """Run the turn; yields LMC chunks."""
+    async def run(self) -> AsyncGenerator[ev.EngineEvent, None]:
+        """Run the turn; yields engine events."""
         cfg = self.config
         for _step in range(cfg.max_steps):
             reply = ReplyAssembler(cfg.language_tags)
             committed = 0
             try:
-                async with contextlib.aclosing(self._stream(reply)) as chunks_in:
-                    async for chunk in chunks_in:
-                        # Committed before the chunk that ends it is seen: a consumer that has
+                async with contextlib.aclosing(self._stream(reply)) as events_in:
+                    async for event in events_in:
+                        # Committed before the event that ends it is seen: a consumer that has
                         # seen a message end can rely on it being in messages and the journal.
                         committed = self._commit_new(reply, committed)
-                        yield chunk
-                chunks, problems = reply.finish()
+                        yield event
+                events, problems = reply.finish()
                 committed = self._commit_new(reply, committed)
-                for chunk in chunks:
-                    yield chunk
+                for event in events:
+                    yield event
             except LLMError as exc:
-                chunks = reply.abort()
+                events = reply.abort()
                 self._commit_aborted(reply, committed)
-                for chunk in chunks:
-                    yield chunk
-                yield lmc.error("llm", _describe_llm_error(exc, cfg.request))
+                for event in events:
+                    yield event
+                yield ev.ErrorEvent("llm", _describe_llm_error(exc, cfg.request))
                 return
             except BaseException:
                 reply.abort()
                 self._commit_aborted(reply, committed)
                 raise
             codes = [m for m in reply.messages if m["type"] == "code"]
-            if problems:
+            for problem in problems:
                 # The model's malformed call goes back to it as the tool's answer.
-                for problem in problems:
-                    bad = lmc.piece(ASSISTANT, "code", "", format="unknown")
-                    self._commit(bad)
-                    self._commit(lmc.piece(COMPUTER, "console", f"Error: {problem}", format="output"))
-                    yield lmc.piece(COMPUTER, "console", f"Error: {problem}", format="output")
+                self._commit(lmc.piece(ASSISTANT, "code", "", format="unknown"))
+                yield self._note(f"Error: {problem}")
             if not codes and not problems:
                 if reply.finish_reason == "length":
                     # Otherwise a reply cut at the limit looks like a finished one.
                     limit = cfg.request.max_tokens
-                    yield lmc.error("loop", f"The reply reached the token limit (max_tokens={limit}) and was "
-                                    "cut off. Say 'continue' for more, or raise llm.max_tokens.")
+                    yield ev.ErrorEvent("loop", f"The reply reached the token limit (max_tokens={limit}) and was "
+                                        "cut off. Say 'continue' for more, or raise llm.max_tokens.")
                 elif not any(m["type"] == "message" for m in reply.messages):
-                    yield lmc.error("loop", "The model returned an empty reply, so the turn stopped.")
+                    yield ev.ErrorEvent("loop", "The model returned an empty reply, so the turn stopped.")
                 return
-            stop = False
             for n, code in enumerate(codes):
-                if stop:
-                    self._commit(lmc.piece(COMPUTER, "console", lmc.NOT_RUN + " An earlier block did not "
-                                           "complete.", format="output"))
-                    continue
-                outcome: list[str] = []
+                outcome = Outcome.FAILED
                 try:
-                    async for chunk in self._handle_code(code, outcome):
-                        yield chunk
+                    async for item in self._handle_code(code):
+                        if isinstance(item, Outcome):
+                            outcome = item
+                        else:
+                            yield item
                 except BaseException:
                     # The turn was cancelled: later blocks still get their (not run) result.
-                    for _rest in codes[n + 1:]:
-                        self._commit(lmc.piece(COMPUTER, "console", lmc.NOT_RUN + " The turn was cancelled.",
-                                               format="output"))
+                    self._not_run(codes[n + 1:], " The turn was cancelled.")
                     raise
-                status = outcome[0] if outcome else "error"
-                if status in ("declined", "failed"):
-                    stop = n < len(codes) - 1
-                elif status in ("interrupted", "repeated"):
-                    for _rest in codes[n + 1:]:
-                        self._commit(lmc.piece(COMPUTER, "console", lmc.NOT_RUN, format="output"))
-                    if status == "repeated":
-                        yield lmc.error("loop", "The model proposed the same code again, so the turn stopped.")
+                rest = codes[n + 1:]
+                if outcome in (Outcome.DECLINED, Outcome.FAILED) and rest:
+                    self._not_run(rest, " An earlier block did not complete.")
+                    break
+                if outcome in (Outcome.INTERRUPTED, Outcome.REPEATED):
+                    self._not_run(rest, "")
+                    if outcome is Outcome.REPEATED:
+                        yield ev.ErrorEvent("loop", "The model proposed the same code again, so the turn stopped.")
                     return
-        yield lmc.error("loop", f"Stopped after {cfg.max_steps} steps without finishing (max_steps). "
-                        "Say 'continue' to let it go on.")
+        yield ev.ErrorEvent("loop", f"Stopped after {cfg.max_steps} steps without finishing (max_steps). "
+                            "Say 'continue' to let it go on.")
+
+    def _note(self, text: str) -> ev.ConsoleOutput:
+        """Record ``text`` as a code block's result and return the event that shows it."""
+        self._commit(lmc.piece(COMPUTER, "console", text, format="output"))
+        return ev.ConsoleOutput(text)
+
+    def _not_run(self, codes: list[Message], why: str) -> None:
+        # Each code message needs its result for the history to stay well formed.
+        for _code in codes:
+            self._commit(lmc.piece(COMPUTER, "console", lmc.NOT_RUN + why, format="output"))
 
     def _commit_aborted(self, reply: ReplyAssembler, committed: int) -> None:
         """Commit what a failed or cancelled reply completed; its code blocks never ran."""
         self._commit_new(reply, committed)
-        for message in reply.messages:
-            if message["type"] == "code":
-                # Each code message needs its result for the history to stay well formed.
-                self._commit(lmc.piece(COMPUTER, "console", lmc.NOT_RUN + " The reply was cut off.",
-                                       format="output"))
+        self._not_run([m for m in reply.messages if m["type"] == "code"], " The reply was cut off.")
 
     def _commit_new(self, reply: ReplyAssembler, committed: int) -> int:
         for message in reply.messages[committed:]:
             self._commit(message)
         return len(reply.messages)
 
-    async def _stream(self, reply: ReplyAssembler) -> AsyncGenerator[Chunk, None]:
+    async def _stream(self, reply: ReplyAssembler) -> AsyncGenerator[ev.EngineEvent, None]:
         cfg = self.config
         history = lmc.to_openai(self._messages, system=cfg.system, function_calling=cfg.function_calling,
                                 vision=cfg.vision)
@@ -429,41 +396,47 @@ class Turn:
         client = client_for(request, cfg.transport)
         async with contextlib.aclosing(client.stream(request)) as deltas:  # type: ignore[type-var]
             async for delta in deltas:
-                for chunk in reply.feed(delta):
-                    yield chunk
+                for event in reply.feed(delta):
+                    yield event
                 if reply.done:
                     return  # closing the stream stops the model generating
 
-    async def _handle_code(self, code: Message, outcome: list[str]) -> AsyncIterator[Chunk]:
-        """Approve and run one code message; appends its outcome word to ``outcome``."""
+    def _unavailable(self, language: str, resolved: str | None) -> str:
+        """Why code in ``language`` cannot run here, for the model."""
+        cfg = self.config
+        names = ", ".join(cfg.enabled) or "none"
+        if resolved is not None and resolved in self._computer.available_names():
+            return f"{resolved} is disabled in the settings. Available languages: {names}."
+        if resolved is not None:
+            return f"{resolved} is not installed on this computer. Available languages: {names}."
+        return f"{language or 'That language'} is not available here. Available languages: {names}."
+
+    async def _handle_code(self, code: Message) -> _Step:
+        """Approve and run one code message; its last item is the Outcome."""
         cfg = self.config
         language, text = str(code.get("format", "")), str(code.get("content", ""))
+        wrapped = recover_tool_call(text, cfg.language_tags)
+        if wrapped is not None:
+            # The block holds a tool call printed as code (``functions.execute({...})``, or the
+            # JSON of one): what it asks to run is proposed instead, and recorded as the code.
+            language, text = wrapped
+            code["format"], code["content"] = language, text
         resolved = self._computer.resolve(language)
         if resolved is None or resolved not in cfg.enabled:
-            names = ", ".join(cfg.enabled) or "none"
-            reason = f"{language or 'That language'} is not available here. Available languages: {names}."
-            if resolved is not None and resolved in self._computer.available_names():
-                reason = f"{resolved} is disabled in the settings. Available languages: {names}."
-            elif resolved is not None:
-                reason = f"{resolved} is not installed on this computer. Available languages: {names}."
-            self._commit(lmc.piece(COMPUTER, "console", reason, format="output"))
-            yield lmc.piece(COMPUTER, "console", reason, format="output")
-            outcome.append("failed")
+            yield self._note(self._unavailable(language, resolved))
+            yield Outcome.FAILED
             return
         key = (resolved, text.strip())
         if key in self._failed or self._succeeded.get(key):
-            note = lmc.NOT_RUN + " It is the same code that just " + ("failed." if key in self._failed else "ran.")
-            self._commit(lmc.piece(COMPUTER, "console", note, format="output"))
-            outcome.append("repeated")
+            self._note(lmc.NOT_RUN + " It is the same code that just " + ("failed." if key in self._failed else "ran."))
+            yield Outcome.REPEATED
             return
         if key in self._succeeded:
             # Small models echo a result back as code; once, they get told to answer instead.
             self._succeeded[key] = True
-            note = (lmc.NOT_RUN + " You already ran this exact code in this turn and its output is above. "
-                    "Answer the user from that output now.")
-            self._commit(lmc.piece(COMPUTER, "console", note, format="output"))
-            yield lmc.piece(COMPUTER, "console", note, format="output")
-            outcome.append("declined")
+            yield self._note(lmc.NOT_RUN + " You already ran this exact code in this turn and its output is "
+                             "above. Answer the user from that output now.")
+            yield Outcome.DECLINED
             return
 
         risk = rate(resolved, text, cwd=cfg.cwd)
@@ -472,54 +445,56 @@ class Turn:
             self._gate.always and risk.level != "high")
         future = None if automatic else self._gate.open(request)
         try:
-            # The request is open before the chunk is seen, so a consumer can answer at once.
-            yield lmc.piece(COMPUTER, "confirmation", request.to_content(), format="execution")
+            # The request is open before the event is seen, so a consumer can answer at once.
+            yield ev.ConfirmationRequest(request)
             decision = Decision.run(source="auto") if future is None else await future
         except BaseException:
-            self._commit(lmc.piece(COMPUTER, "console", lmc.NOT_RUN + " The turn was cancelled.",
-                                   format="output"))
+            self._not_run([code], " The turn was cancelled.")
             raise
         if decision.action == "decline":
             reason = decision.reason.strip()
-            note = f"{lmc.DECLINED}: {reason}" if reason else f"{lmc.DECLINED}."
-            self._commit(lmc.piece(COMPUTER, "console", note, format="output"))
-            yield lmc.piece(COMPUTER, "console", note, format="output")
-            outcome.append("declined")
+            yield self._note(f"{lmc.DECLINED}: {reason}" if reason else f"{lmc.DECLINED}.")
+            yield Outcome.DECLINED
             return
         if decision.code is not None and decision.code != text:
             text = decision.code
             code["content"] = text  # messages record the code that actually ran
-        async for chunk in self._run(resolved, text, outcome):
-            yield chunk
-        if outcome and outcome[0] == "failed":
+        outcome = Outcome.FAILED
+        async for item in self._run(resolved, text):
+            if isinstance(item, Outcome):
+                outcome = item
+            else:
+                yield item
+        if outcome is Outcome.FAILED:
             self._failed.add((resolved, text.strip()))
-        elif outcome and outcome[0] == "ok":
+        elif outcome is Outcome.OK:
             self._succeeded.setdefault((resolved, text.strip()), False)
+        yield outcome
 
-    async def _run(self, language: str, code: str, outcome: list[str]) -> AsyncIterator[Chunk]:
+    async def _run(self, language: str, code: str) -> _Step:
         cfg = self.config
         collector = OutputCollector(cfg.max_output, cfg.output_dir)
         images: list[Message] = []
         finished: RunFinished | None = None
         warned = False
         try:
-            yield lmc.flag(COMPUTER, "console", start=True)
+            yield ev.ConsoleStart()
             event: RunEvent
             async for event in self._computer.run(language, code):
                 if isinstance(event, Output):
                     shown = collector.add(event.text)
                     if shown:
-                        yield lmc.piece(COMPUTER, "console", shown, format="output")
+                        yield ev.ConsoleOutput(shown)
                     elif not warned:
                         warned = True
-                        yield lmc.piece(COMPUTER, "console", "\n[... output continues; the end is shown when "
-                                        "the run finishes]\n", format="output")
+                        yield ev.ConsoleOutput("\n[... output continues; the end is shown when the run "
+                                               "finishes]\n")
                 elif isinstance(event, RunFinished):
                     finished = event
-                elif (chunk := event_chunk(event)) is not None:
-                    if chunk["type"] == "image":
-                        images.append(chunk)
-                    yield chunk
+                elif (out := run_event(event)) is not None:
+                    if isinstance(out, ev.ImageOutput):
+                        images.append(lmc.piece(COMPUTER, "image", out.data, format=out.format))
+                    yield out
         except BaseException:
             collector.add("\n[Stopped: the turn was cancelled.]")
             self._commit(lmc.piece(COMPUTER, "console", collector.finish(), format="output"))
@@ -527,27 +502,27 @@ class Turn:
                 self._commit(image)
             raise
         if collector.overflowed_stream:
-            yield lmc.piece(COMPUTER, "console", collector.stream_tail_note(), format="output")
+            yield ev.ConsoleOutput(collector.stream_tail_note())
         status = finished.status if finished else "error"
         note = _status_note(finished)
         if note:
             collector.add(note)
-            yield lmc.piece(COMPUTER, "console", note, format="output")
-        yield lmc.flag(COMPUTER, "console", end=True)
+            yield ev.ConsoleOutput(note)
+        yield ev.ConsoleEnd()
         self._commit(lmc.piece(COMPUTER, "console", collector.finish(), format="output"))
         for image in images:
             self._commit(image)
-        outcome.append({"ok": "ok", "interrupted": "interrupted"}.get(status, "failed"))
+        yield {"ok": Outcome.OK, "interrupted": Outcome.INTERRUPTED}.get(status, Outcome.FAILED)
 
 
-def event_chunk(event: RunEvent) -> Chunk | None:
-    """The LMC chunk for a run event (None for RunFinished, which callers handle)."""
+def run_event(event: RunEvent) -> ev.EngineEvent | None:
+    """The engine event for a run event (None for RunFinished, which callers handle)."""
     if isinstance(event, Output):
-        return lmc.piece(COMPUTER, "console", event.text, format="output")
+        return ev.ConsoleOutput(event.text)
     if isinstance(event, ActiveLine):
-        return lmc.piece(COMPUTER, "console", event.line, format="active_line")
+        return ev.ActiveLine(event.line)
     if isinstance(event, Image):
-        return lmc.piece(COMPUTER, "image", event.data, format=event.format)
+        return ev.ImageOutput(event.format, event.data)
     return None
 
 

@@ -14,7 +14,8 @@ Endpoints (every one behind ``Guard``: token, host and origin checks, body limit
 Nothing here changes a setting: ``auto_run`` in particular stays what the person who
 started the server set. The app is meant to run on the engine loop (``serve`` puts it
 there), so ``achat()`` is iterated natively; on any other loop the turn is driven on
-the engine loop and its chunks are handed over.
+the engine loop and its events are handed over (``EngineThread.relay``). Inside, the
+stream is typed events; each becomes its LMC chunk as it is sent (``_event``).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import AsyncGenerator, Iterable
-from typing import TYPE_CHECKING, Any, Literal, cast
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -36,8 +37,7 @@ from starlette.middleware.cors import CORSMiddleware
 from oi_voice.core import lmc
 from oi_voice.core.approval import Decision
 from oi_voice.core.engine_thread import EngineThread
-from oi_voice.core.lmc import Chunk
-from oi_voice.errors import BusyError, OIVoiceError
+from oi_voice.core.events import ConfirmationRequest, EngineEvent, ErrorEvent, Status
 from oi_voice.server import DEFAULT_APPROVAL_TIMEOUT, DEFAULT_MAX_BODY
 from oi_voice.server.auth import Guard
 
@@ -49,12 +49,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("oi_voice.server")
 
 #: The last event of every chat stream that was not cut off by its client.
-COMPLETE: Chunk = {"role": "server", "type": "status", "content": "complete"}
+COMPLETE = Status("complete")
 
 
-def server_error(content: str, kind: str = "server") -> Chunk:
-    """An error chunk from the server itself (the turn could not start or was stopped)."""
-    return {"role": "server", "type": "error", "format": kind, "content": content}
+def server_error(content: str, kind: str = "server") -> ErrorEvent:
+    """An error from the server itself (the turn could not start or was stopped)."""
+    return ErrorEvent(kind, content, role="server")
 
 
 class ChatBody(BaseModel):
@@ -133,9 +133,8 @@ class ServerState:
 
     # -- approvals -------------------------------------------------------------------------
 
-    def offer(self, content: dict[str, Any]) -> None:
+    def offer(self, id_: str) -> None:
         """A confirmation is about to be streamed: accept answers for it, start its clock."""
-        id_ = str(content.get("id"))
         if not self.interpreter.gate.is_pending(id_):
             return  # auto_run or "always": it runs without asking
         handle = None
@@ -164,53 +163,10 @@ class ServerState:
         return [r.to_content() for r in self.interpreter.gate.pending() if r.id in self._offered]
 
 
-def _event(chunk: Chunk) -> bytes:
+def _event(event: EngineEvent) -> bytes:
+    """One server-sent event: the LMC chunk of ``event`` (this is the server's LMC edge)."""
     # json.dumps escapes newlines, so each chunk is exactly one data: line.
-    return b"data: " + json.dumps(chunk, ensure_ascii=False, default=str).encode() + b"\n\n"
-
-
-async def _engine_chunks(interpreter: Interpreter, message: Any) -> AsyncGenerator[Chunk, None]:
-    """``interpreter.achat(message)``, iterated on the engine loop whatever loop we are on."""
-    engine = EngineThread.get()
-    here = asyncio.get_running_loop()
-    if here is engine.loop:
-        agen = cast(AsyncGenerator[Chunk, None], interpreter.achat(message))
-        try:
-            async for chunk in agen:
-                yield chunk
-        finally:
-            await agen.aclose()
-        return
-    # Served by someone else's loop (``uvicorn module:app``): drive the turn on the
-    # engine loop, where its kernel and gate live, and hand the chunks over.
-    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-
-    def post(kind: str, value: Any) -> None:
-        with contextlib.suppress(RuntimeError):  # the serving loop is gone: nobody to tell
-            here.call_soon_threadsafe(queue.put_nowait, (kind, value))
-
-    async def drive() -> None:
-        try:
-            async for chunk in interpreter.achat(message):
-                post("chunk", chunk)
-        except BaseException as exc:
-            post("error", exc)
-            raise
-        post("end", None)
-
-    future = engine.submit(drive())
-    try:
-        while True:
-            kind, value = await queue.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value
-            yield value
-    finally:
-        future.cancel()  # cancels the turn on the engine loop if it is still running
-        with contextlib.suppress(BaseException):
-            await asyncio.wrap_future(future)
+    return b"data: " + json.dumps(lmc.to_chunk(event), ensure_ascii=False, default=str).encode() + b"\n\n"
 
 
 async def _wait_for_disconnect(receive: Receive) -> None:
@@ -276,22 +232,15 @@ class ChatStream(Response):
 
     async def _pump(self, send: Send) -> None:
         state = self._state
-        chunks = _engine_chunks(state.interpreter, self._message)
+        # A BusyError (another front end started a turn between our check and achat's)
+        # arrives as the stream's last event, an error of the server.
+        events = EngineThread.get().relay(state.interpreter.achat(self._message), role="server")
         try:
-            try:
-                async for chunk in chunks:
-                    if chunk.get("type") == "confirmation" and isinstance(chunk.get("content"), dict):
-                        state.offer(chunk["content"])
-                    await send({"type": "http.response.body", "body": _event(chunk), "more_body": True})
-            finally:
-                await chunks.aclose()
-        except BusyError as exc:
-            # Another front end started a turn between our check and achat's.
-            await send({"type": "http.response.body", "body": _event(server_error(str(exc), "busy")),
-                        "more_body": True})
-        except OIVoiceError as exc:
-            await send({"type": "http.response.body", "body": _event(server_error(str(exc))),
-                        "more_body": True})
+            async with contextlib.aclosing(events):
+                async for event in events:
+                    if isinstance(event, ConfirmationRequest):
+                        state.offer(event.request.id)
+                    await send({"type": "http.response.body", "body": _event(event), "more_body": True})
         except Exception as exc:
             log.exception("the turn failed")
             await send({"type": "http.response.body", "more_body": True,

@@ -5,7 +5,9 @@ one of its worker threads; :class:`Bridge` re-emits it as the Qt signal ``voice_
 which Qt queues onto the GUI thread because the bridge lives there. Clicks and keys
 go the other way through the bridge's methods, each of which returns at once: the
 work they start runs on the session's threads or the engine loop, never on the Qt
-thread.
+thread. The engine's turn reaches the window as ``TurnEvent`` voice events carrying its
+typed events; the session takes them from the engine loop through the one bridge
+(``EngineThread.pump``), so the Qt side never touches the engine loop itself.
 
 Start-up is the one slow thing: :meth:`Bridge.start` builds the Interpreter, opens the
 devices and loads the speech model on a background thread, reporting its progress

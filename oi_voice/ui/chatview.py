@@ -9,8 +9,9 @@ highlighted code with the running line marked, the approval (Run / Edit / Declin
 it waits, and under it the run's output, folded in a collapsible pane that shows the
 start of long output with a "Show all" button, and any images the run drew.
 
-The stream arrives through :meth:`ChatView.feed` (one chunk at a time); the methods it
-calls (``start_message``, ``start_code``, ``console_start`` ...) are the view's vocabulary.
+The engine's typed events (:mod:`oi_voice.core.events`) arrive through :meth:`ChatView.feed`;
+the methods it calls (``start_message``, ``start_code``, ``console_start`` ...) are the
+view's vocabulary.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from oi_voice.core import events as ev
 from oi_voice.core.approval import Decision
 from oi_voice.ui import theme
 from oi_voice.ui.highlight import CodeHighlighter
@@ -667,50 +669,38 @@ class ChatView(QScrollArea):
         """The turn failed (the model, a loop guard)."""
         self.add_notice(text or "error", "error")
 
-    # -- the chunk stream ------------------------------------------------------------------
+    # -- the event stream ------------------------------------------------------------------
 
-    def feed(self, chunk: dict[str, Any]) -> None:
-        """Render one LMC chunk."""
-        role, kind = chunk.get("role"), chunk.get("type")
-        content = chunk.get("content")
-        if role == "assistant" and kind == "message":
-            if chunk.get("start") or self._message is None:
-                self.start_message()
-            if isinstance(content, str):
-                self.message_text(content)
-            if chunk.get("end"):
-                self.end_message()
-        elif role == "assistant" and kind == "code":
-            if chunk.get("start") or self._code is None:
-                self.start_code(str(chunk.get("format") or ""))
-            if isinstance(content, str):
-                self.code_text(content)
-            if chunk.get("end"):
-                self.end_code()
-        elif role == "computer" and kind == "confirmation" and isinstance(content, dict):
-            self.confirmation(content)
-        elif role == "computer" and kind == "console":
-            self._console(chunk, content)
-        elif role == "computer" and kind == "image":
-            self._image(chunk, content)
-        elif kind == "error":
-            self.error(str(content or "error"))
-
-    def _console(self, chunk: dict[str, Any], content: Any) -> None:
-        fmt = chunk.get("format")
-        if chunk.get("start"):
+    def feed(self, event: ev.EngineEvent) -> None:
+        """Render one engine event."""
+        if isinstance(event, ev.MessageStart):
+            self.start_message()
+        elif isinstance(event, ev.MessageDelta):
+            self.message_text(event.text)
+        elif isinstance(event, ev.MessageEnd):
+            self.end_message()
+        elif isinstance(event, ev.CodeStart):
+            self.start_code(event.language)
+        elif isinstance(event, ev.CodeDelta):
+            self.code_text(event.text, event.language)
+        elif isinstance(event, ev.CodeEnd):
+            self.end_code()
+        elif isinstance(event, ev.ConfirmationRequest):
+            self.confirmation(event.content)
+        elif isinstance(event, ev.ConsoleStart):
             self.console_start()
-        elif fmt == "active_line":
-            self.active_line(content if isinstance(content, int) else None)
-        elif chunk.get("end"):
+        elif isinstance(event, ev.ActiveLine):
+            self.active_line(event.line)
+        elif isinstance(event, ev.ConsoleOutput):
+            self.output(event.text)
+        elif isinstance(event, ev.ConsoleEnd):
             self.console_end()
-        elif fmt == "output" and isinstance(content, str):
-            self.output(content)
+        elif isinstance(event, ev.ImageOutput):
+            self._image(event.format, event.data)
+        elif isinstance(event, ev.ErrorEvent):
+            self.error(event.message)
 
-    def _image(self, chunk: dict[str, Any], content: Any) -> None:
-        fmt = str(chunk.get("format") or "")
-        if not isinstance(content, str):
-            return
+    def _image(self, fmt: str, content: str) -> None:
         try:
             if fmt.startswith("base64"):
                 data = base64.b64decode(content)

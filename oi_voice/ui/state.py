@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from oi_voice.core.events import ConfirmationRequest, ConsoleEnd, ConsoleStart, EngineEvent
 from oi_voice.voice import events as ev
 
 
@@ -74,8 +75,8 @@ class StateTracker:
             return AppState.APPROVAL
         if isinstance(event, ev.ConfirmationAnswered):
             return AppState.THINKING if event.action == "decline" else AppState.RUNNING
-        if isinstance(event, ev.EngineChunk):
-            return self._chunk(event.chunk)
+        if isinstance(event, ev.TurnEvent):
+            return self._engine(event.event)
         if isinstance(event, ev.SpeakingStarted):
             # Speech plays while the model still writes; running code and a pending
             # approval matter more to the user than the fact that it talks.
@@ -93,12 +94,11 @@ class StateTracker:
             return AppState.IDLE if not self._in_turn else None
         return None
 
-    def _chunk(self, chunk: dict[str, object]) -> AppState | None:
-        kind = chunk.get("type")
-        if kind == "confirmation":
+    def _engine(self, event: EngineEvent) -> AppState | None:
+        if isinstance(event, ConfirmationRequest):
             return AppState.APPROVAL
-        if kind == "console" and chunk.get("start"):
+        if isinstance(event, ConsoleStart):
             return AppState.RUNNING
-        if kind == "console" and chunk.get("end"):
+        if isinstance(event, ConsoleEnd):
             return AppState.THINKING
         return None

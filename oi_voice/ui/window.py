@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from oi_voice.core.approval import Decision
+from oi_voice.core.events import ConfirmationRequest
 from oi_voice.ui.approval import ApprovalDialog
 from oi_voice.ui.bridge import Bridge
 from oi_voice.ui.chatview import ChatView, OutputBlock, TextBlock
@@ -375,11 +376,10 @@ class MainWindow(QMainWindow):
 
     def on_event(self, event: ev.VoiceEvent) -> None:
         """Render one voice event (on the Qt thread)."""
-        if isinstance(event, ev.EngineChunk):
-            chunk = event.chunk
-            self.chat.feed(chunk)
-            if chunk.get("type") == "confirmation" and isinstance(chunk.get("content"), dict):
-                self._ask(chunk["content"])
+        if isinstance(event, ev.TurnEvent):
+            self.chat.feed(event.event)
+            if isinstance(event.event, ConfirmationRequest):
+                self._ask(event.event.content)
         elif isinstance(event, ev.TurnStarted):
             self.chat.add_user(event.text)
         elif isinstance(event, ev.TranscriptHeld):

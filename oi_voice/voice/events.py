@@ -14,7 +14,8 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+
+from oi_voice.core.events import EngineEvent
 
 log = logging.getLogger("oi_voice.voice")
 
@@ -94,10 +95,10 @@ class TurnStarted(VoiceEvent):
 
 
 @dataclass(frozen=True, slots=True)
-class EngineChunk(VoiceEvent):
-    """A raw LMC chunk of the turn, for front ends that render the whole stream."""
+class TurnEvent(VoiceEvent):
+    """An event of the engine's turn, for front ends that render the whole stream."""
 
-    chunk: dict[str, Any]
+    event: EngineEvent
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,13 +8,13 @@ barge-in and spoken confirmation together, with no Qt: a front end calls ``press
 the Qt bridge re-emits them as queued signals.
 
 Threads: the capture thread (reads the microphone), the STT worker, the TTS worker,
-the playback thread, and one thread per turn that consumes the engine's chunks. The
-turn itself runs on the engine loop (``Interpreter.achat``); nothing here blocks it.
+the playback thread, and one thread per turn that consumes the engine's typed events. The
+turn itself runs on the engine loop (``Interpreter.achat``), handed over by the one bridge,
+``EngineThread.pump``; nothing here blocks it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import itertools
 import logging
@@ -26,15 +26,26 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from oi_voice.core.approval import Decision
-from oi_voice.core.engine_thread import EngineThread
-from oi_voice.errors import AudioDeviceError, BusyError, OIVoiceError
+from oi_voice.core.engine_thread import END, EngineThread
+from oi_voice.core.events import (
+    CodeDelta,
+    CodeEnd,
+    CodeStart,
+    ConfirmationRequest,
+    ConsoleOutput,
+    EngineEvent,
+    ErrorEvent,
+    MessageDelta,
+    MessageEnd,
+    MessageStart,
+)
+from oi_voice.errors import AudioDeviceError
 from oi_voice.voice.capture import AudioSource, Capture, Listener, Microphone, Utterance
 from oi_voice.voice.confirm import SpokenConfirmation
 from oi_voice.voice.events import (
     CodeReady,
     ConfirmationAnswered,
     ConfirmationAsked,
-    EngineChunk,
     EventHub,
     Interrupted,
     Latency,
@@ -46,6 +57,7 @@ from oi_voice.voice.events import (
     TranscriptHeld,
     TranscriptReady,
     TurnError,
+    TurnEvent,
     TurnFinished,
     TurnStarted,
     VoiceError,
@@ -120,7 +132,6 @@ class TurnResult:
     confirmations: list[tuple[str, str | None]] = field(default_factory=list)
 
 
-_END = object()
 _turn_ids = itertools.count(1)
 
 
@@ -379,7 +390,7 @@ class VoiceSession:
         result = TurnResult(text)
         self.events.emit(TurnStarted(text))
         chunks: queue.Queue[Any] = queue.Queue()
-        future = EngineThread.get().submit(self._pump(text, chunks))
+        future = EngineThread.get().pump(self.interpreter.achat(text), chunks.put)
         self._turn_future = future
         if cancel.is_set():  # interrupted while the engine call was being set up
             future.cancel()
@@ -397,7 +408,7 @@ class VoiceSession:
                         result.error = f"the turn took longer than {self.config.turn_timeout:.0f} s"
                         break
                     continue
-                if item is _END:
+                if item is END:
                     break
                 if cancel.is_set():
                     break
@@ -419,20 +430,6 @@ class VoiceSession:
         self.events.emit(TurnFinished(text, result.reply, result.latency, result.cancelled, result.error))
         return result
 
-    async def _pump(self, text: str, out: queue.Queue[Any]) -> None:
-        """On the engine loop: the turn's chunks into ``out`` (cancelled by barge-in)."""
-        try:
-            async for chunk in self.interpreter.achat(text):
-                out.put(chunk)
-        except asyncio.CancelledError:
-            raise
-        except BusyError as exc:
-            out.put({"role": "computer", "type": "error", "format": "input", "content": str(exc)})
-        except OIVoiceError as exc:
-            out.put({"role": "computer", "type": "error", "format": "llm", "content": str(exc)})
-        finally:
-            out.put(_END)
-
     # -- used by the turn consumer ---------------------------------------------------------
 
     def _say(self, text: str, epoch: int, turn_id: int) -> bool:
@@ -447,22 +444,22 @@ class VoiceSession:
 
 
 def _drain_until_end(chunks: queue.Queue[Any], timeout: float) -> None:
-    """Wait for a cancelled turn to unwind on the engine loop (its pump ends with _END).
+    """Wait for a cancelled turn to unwind on the engine loop (its pump ends with END).
 
     Until then the Interpreter is still busy; a turn cancelled before it started never
-    sends _END, hence the timeout.
+    sends END, hence the timeout.
     """
     deadline = time.monotonic() + timeout
     while (left := deadline - time.monotonic()) > 0:
         try:
-            if chunks.get(timeout=left) is _END:
+            if chunks.get(timeout=left) is END:
                 return
         except queue.Empty:
             return
 
 
 class _TurnConsumer:
-    """Turns one turn's LMC chunks into events, spoken sentences and confirmations."""
+    """Turns one turn's engine events into voice events, spoken sentences and confirmations."""
 
     def __init__(self, session: VoiceSession, result: TurnResult, turn_id: int, epoch: int,
                  cancel: threading.Event) -> None:
@@ -481,41 +478,38 @@ class _TurnConsumer:
         if self.speak_replies and text:
             self.s._say(text, self.epoch, self.turn_id)
 
-    def handle(self, chunk: dict[str, Any]) -> None:
+    def handle(self, event: EngineEvent) -> None:
         emit = self.s.events.emit
-        emit(EngineChunk(chunk))
-        role, kind = chunk.get("role"), chunk.get("type")
-        content = chunk.get("content")
-        if role == "assistant" and kind in ("message", "code") and content and self.first_token is None:
+        emit(TurnEvent(event))
+        if isinstance(event, MessageDelta | CodeDelta) and event.text and self.first_token is None:
             self.first_token = time.monotonic()
-        if role == "assistant" and kind == "message":
-            if chunk.get("start") and self.result.reply and not self.result.reply[-1].isspace():
-                self.result.reply += "\n"  # a later step's message is a new paragraph
-            if isinstance(content, str) and content:
-                self.result.reply += content
-                emit(ReplyDelta(content))
-                for unit in self.splitter.feed(content):
+        if isinstance(event, MessageDelta):
+            if event.text:
+                self.result.reply += event.text
+                emit(ReplyDelta(event.text))
+                for unit in self.splitter.feed(event.text):
                     self.say(speakable(unit))
-            if chunk.get("end"):
-                self._flush()
-        elif role == "assistant" and kind == "code":
-            if chunk.get("start"):
-                self._flush()
-                self.code_language, self.code = str(chunk.get("format") or ""), ""
-            elif isinstance(content, str):
-                self.code += content
-            if chunk.get("end"):
-                self.result.code.append((self.code_language, self.code))
-                emit(CodeReady(self.code_language, self.code))
-        elif kind == "confirmation" and isinstance(content, dict):
-            self._confirm(content)
-        elif kind == "console" and chunk.get("format") == "output" and isinstance(content, str):
-            self.result.output += content
-            emit(OutputDelta(content))
-        elif kind == "error":
-            message = str(content or "")
-            self.result.error = message
-            emit(TurnError(str(chunk.get("format") or "error"), message))
+        elif isinstance(event, MessageStart):
+            if self.result.reply and not self.result.reply[-1].isspace():
+                self.result.reply += "\n"  # a later step's message is a new paragraph
+        elif isinstance(event, MessageEnd):
+            self._flush()
+        elif isinstance(event, CodeStart):
+            self._flush()
+            self.code_language, self.code = event.language, ""
+        elif isinstance(event, CodeDelta):
+            self.code += event.text
+        elif isinstance(event, CodeEnd):
+            self.result.code.append((self.code_language, self.code))
+            emit(CodeReady(self.code_language, self.code))
+        elif isinstance(event, ConfirmationRequest):
+            self._confirm(event.content)
+        elif isinstance(event, ConsoleOutput):
+            self.result.output += event.text
+            emit(OutputDelta(event.text))
+        elif isinstance(event, ErrorEvent):
+            self.result.error = event.message
+            emit(TurnError(event.kind, event.message))
             self.say("Something went wrong; the details are on screen.")
 
     def _ask_aloud(self, text: str, id_: str) -> bool:

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scripted_llm import ScriptedLLM, fragmented, raw_tool_call, text
 
+from oi_voice.core.lmc import to_chunk
 from oi_voice.core.loop import ReplyAssembler
 from oi_voice.errors import LLMError
 from oi_voice.llm import ChatRequest
@@ -138,14 +139,14 @@ def test_the_assembler_keeps_chunks_and_messages_in_step(reply: list[Delta], abo
     assembler = ReplyAssembler(TAGS)
     chunks: list[dict[str, Any]] = []
     for d in reply[:-1]:
-        chunks += assembler.feed(d)
+        chunks += map(to_chunk, assembler.feed(d))
     if aborted:
-        chunks += assembler.abort()
+        chunks += map(to_chunk, assembler.abort())
         problems: list[str] = []
     else:
-        chunks += assembler.feed(reply[-1])
+        chunks += map(to_chunk, assembler.feed(reply[-1]))
         more, problems = assembler.finish()
-        chunks += more
+        chunks += map(to_chunk, more)
     shown = blocks(chunks)
     messages = assembler.messages
     assert all(m["role"] == "assistant" and isinstance(m["content"], str) for m in messages)

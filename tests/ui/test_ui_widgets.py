@@ -1,6 +1,6 @@
 """The chat view, the approval dialog and the state tracker, offscreen with pytest-qt.
 
-The chat view is fed LMC chunks exactly as the engine streams them; the approval
+The chat view is fed the engine's typed events exactly as the engine streams them; the approval
 dialog is driven with real key presses and clicks.
 """
 
@@ -12,6 +12,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
 from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
+from oi_voice.core import events as ee
 from oi_voice.core.approval import Decision
 from oi_voice.ui.approval import ApprovalDialog, risk_words
 from oi_voice.ui.chatview import SHOWN, ChatView, CodeBlock, ImageBlock, OutputBlock, TextBlock
@@ -19,23 +20,9 @@ from oi_voice.ui.state import AppState, StateTracker
 from oi_voice.voice import events as ev
 
 
-def stream(view: ChatView, chunks: list[dict[str, object]]) -> None:
-    for chunk in chunks:
-        view.feed(chunk)
-
-
-def a(type_: str, content: object = None, **flags: object) -> dict[str, object]:
-    chunk: dict[str, object] = {"role": "assistant", "type": type_, **flags}
-    if content is not None:
-        chunk["content"] = content
-    return chunk
-
-
-def c(type_: str, content: object = None, **flags: object) -> dict[str, object]:
-    chunk: dict[str, object] = {"role": "computer", "type": type_, **flags}
-    if content is not None:
-        chunk["content"] = content
-    return chunk
+def stream(view: ChatView, events: list[ee.EngineEvent]) -> None:
+    for event in events:
+        view.feed(event)
 
 
 def png(width: int, height: int) -> str:
@@ -56,10 +43,10 @@ def test_a_turn_renders_as_it_streams(qtbot: QtBot) -> None:
     qtbot.addWidget(view)
     view.add_user("what is 6 times 7")
     stream(view, [
-        a("message", start=True), a("message", "Let me **compute** "), a("message", "that."), a("message", end=True),
-        a("code", start=True, format="python"), a("code", "x = 6\n", format="python"),
-        a("code", "print(x * 7)", format="python"), a("code", end=True, format="python"),
-        c("console", start=True), c("console", 1, format="active_line"),
+        ee.MessageStart(), ee.MessageDelta("Let me **compute** "), ee.MessageDelta("that."), ee.MessageEnd(),
+        ee.CodeStart("python"), ee.CodeDelta("python", "x = 6\n"),
+        ee.CodeDelta("python", "print(x * 7)"), ee.CodeEnd("python"),
+        ee.ConsoleStart(), ee.ActiveLine(1),
     ])
     user, reply, code, output = view.blocks
     assert isinstance(user, TextBlock) and user.text == "what is 6 times 7"
@@ -68,8 +55,7 @@ def test_a_turn_renders_as_it_streams(qtbot: QtBot) -> None:
     assert isinstance(code, CodeBlock) and code.code == "x = 6\nprint(x * 7)" and code.language == "python"
     assert code.active_line == 1
     assert len(code.editor.extraSelections()) == 1  # the running line is marked
-    stream(view, [c("console", 2, format="active_line"), c("console", "42\n", format="output"),
-                  c("console", None, format="active_line"), c("console", end=True)])
+    stream(view, [ee.ActiveLine(2), ee.ConsoleOutput("42\n"), ee.ActiveLine(None), ee.ConsoleEnd()])
     assert code.active_line is None and code.editor.extraSelections() == []
     assert isinstance(output, OutputBlock) and output.shown == "42\n" and output.expanded
 
@@ -77,7 +63,7 @@ def test_a_turn_renders_as_it_streams(qtbot: QtBot) -> None:
 def test_keywords_are_coloured(qtbot: QtBot) -> None:
     view = ChatView()
     qtbot.addWidget(view)
-    stream(view, [a("code", start=True, format="python"), a("code", "import os  # a comment", format="python")])
+    stream(view, [ee.CodeStart("python"), ee.CodeDelta("python", "import os  # a comment")])
     block = view.blocks[0]
     assert isinstance(block, CodeBlock)
     formats = block.editor.document().firstBlock().layout().formats()
@@ -91,7 +77,7 @@ def test_long_output_is_truncated_until_show_all(qtbot: QtBot) -> None:
     qtbot.addWidget(view)
     view.show()
     line = "x" * 99 + "\n"
-    stream(view, [c("console", start=True)] + [c("console", line, format="output")] * 1000)
+    stream(view, [ee.ConsoleStart()] + [ee.ConsoleOutput(line)] * 1000)
     output = view.blocks[0]
     assert isinstance(output, OutputBlock)
     assert len(output.shown) == SHOWN
@@ -106,8 +92,8 @@ def test_long_output_is_truncated_until_show_all(qtbot: QtBot) -> None:
 def test_a_note_without_a_run_and_errors_are_shown(qtbot: QtBot) -> None:
     view = ChatView()
     qtbot.addWidget(view)
-    stream(view, [c("console", "The user declined to run this code: not now", format="output"),
-                  c("error", "the model server refused the connection", format="llm")])
+    stream(view, [ee.ConsoleOutput("The user declined to run this code: not now"),
+                  ee.ErrorEvent("llm", "the model server refused the connection")])
     note, error = view.blocks
     assert isinstance(note, OutputBlock) and "declined" in note.shown
     assert isinstance(error, TextBlock) and error.kind == "error" and "refused" in error.text
@@ -116,7 +102,7 @@ def test_a_note_without_a_run_and_errors_are_shown(qtbot: QtBot) -> None:
 def test_images_are_drawn_inline_and_scaled(qtbot: QtBot) -> None:
     view = ChatView()
     qtbot.addWidget(view)
-    stream(view, [c("image", png(1200, 300), format="base64.png"), c("image", "bm90IGFuIGltYWdl", format="base64.png")])
+    stream(view, [ee.ImageOutput("base64.png", png(1200, 300)), ee.ImageOutput("base64.png", "bm90IGFuIGltYWdl")])
     big, broken = view.blocks
     assert isinstance(big, ImageBlock) and big.pixmap.width() == 1200
     shown = big.label.pixmap()
@@ -216,8 +202,8 @@ def test_states_follow_a_spoken_turn() -> None:
     for event in [
         ev.ListeningStarted("push-to-talk"), ev.SpeechEnded(1.0, 2.0, "release"), ev.TranscriptReady("hi", 2.0, 0.3),
         ev.TurnStarted("hi"), ev.ConfirmationAsked("c1", "Run it?", "low", spoken=True),
-        ev.ConfirmationAnswered("c1", "run"), ev.EngineChunk({"role": "computer", "type": "console", "start": True}),
-        ev.SpeakingStarted("Done.", 3.0), ev.EngineChunk({"role": "computer", "type": "console", "end": True}),
+        ev.ConfirmationAnswered("c1", "run"), ev.TurnEvent(ee.ConsoleStart()),
+        ev.SpeakingStarted("Done.", 3.0), ev.TurnEvent(ee.ConsoleEnd()),
         ev.SpeakingStarted("Done.", 3.1), ev.TurnFinished("hi", "Done.", ev.Latency()),
     ]:
         new = tracker.feed(event)
