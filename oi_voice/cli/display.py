@@ -67,6 +67,10 @@ class TerminalDisplay:
         self._language = ""
         self._output = ""
         self._active: int | None = None
+        #: The code panel is printed above the approval prompt: the run must not repeat it.
+        self._code_shown = False
+        #: A run is streaming (between ConsoleStart and ConsoleEnd).
+        self._running = False
         self._repainted = 0.0
         self._at_line_start = True
 
@@ -167,6 +171,7 @@ class TerminalDisplay:
     def _code_start(self, language: str) -> None:
         self._stop_live()
         self._code, self._output, self._active = "", "", None
+        self._code_shown = self._running = False
         self._language = language
         if self.plain:
             self.line(f"```{self._language}")
@@ -185,11 +190,13 @@ class TerminalDisplay:
             self._refresh()
 
     def _console_start(self) -> None:
+        self._running = True
         if not self.plain and self._live is None:
             self._start_live()
 
     def _console_end(self) -> None:
         self._active = None
+        self._running = False
         self._refresh(force=True)
         self._stop_live()
         if self.plain and not self._at_line_start:
@@ -221,13 +228,23 @@ class TerminalDisplay:
         self.line(f"[image saved to {name}]", style="cyan")
 
     def _code_view(self) -> Group:
-        highlight = {self._active} if isinstance(self._active, int) else set()
-        syntax = Syntax(self._code.rstrip("\n") or " ", _LEXERS.get(self._language, self._language or "text"),
-                        theme="monokai", line_numbers=True, highlight_lines=highlight, word_wrap=True)
-        parts: list[Any] = [Panel(syntax, title=self._language, title_align="left", border_style="blue")]
+        parts: list[Any] = []
+        title = "output"
+        if not self._code_shown:
+            highlight = {self._active} if isinstance(self._active, int) else set()
+            syntax = Syntax(self._code.rstrip("\n") or " ", _LEXERS.get(self._language, self._language or "text"),
+                            theme="monokai", line_numbers=True, highlight_lines=highlight, word_wrap=True)
+            parts.append(Panel(syntax, title=self._language, title_align="left", border_style="blue"))
+        elif self._running:
+            # The code is on the screen above the approval prompt: the run shows only its
+            # output, and says which line runs (the ❱ marker of the code panel, in words).
+            line = f", line {self._active}" if isinstance(self._active, int) else ""
+            title = f"output \u2771 running{line}"
         if self._output:
             tail = "\n".join(self._output.rstrip("\n").splitlines()[-_PANEL_LINES:])
-            parts.append(Panel(Text(tail), title="output", title_align="left", border_style="grey50"))
+            parts.append(Panel(Text(tail), title=title, title_align="left", border_style="grey50"))
+        elif self._code_shown and self._running:
+            parts.append(Text(f"{title}\u2026", style="dim"))
         return Group(*parts)
 
     def _start_live(self) -> None:
@@ -261,8 +278,13 @@ class TerminalDisplay:
     # -- approval ----------------------------------------------------------------------------
 
     def ask(self, request: dict[str, Any]) -> Decision:
-        """``Would you like to run this code? (y/n/e)``; e edits in $EDITOR, n asks for a reason."""
+        """``Would you like to run this code? (y/n/e)``; e edits in $EDITOR, n asks for a reason.
+
+        The prompt goes under the code panel; the run then streams below the prompt without
+        repeating the code, as Open Interpreter shows it.
+        """
         self._stop_live()
+        self._code_shown = bool(self._code)
         risk = request.get("risk") or {}
         if risk.get("level") in ("medium", "high"):
             self.line(f"Risk: {risk['level']} - {'; '.join(risk.get('reasons', []))}",
