@@ -295,6 +295,11 @@ class CodeBlock(_Block):
         self.copy_button.setText("Copy")
         self.copy_button.setToolTip("Copy the code to the clipboard")
         self.copy_button.clicked.connect(self.copy)
+        # A child timer: it dies with the card, so it never touches a deleted button.
+        self._copied = QTimer(self)
+        self._copied.setSingleShot(True)
+        self._copied.setInterval(1500)
+        self._copied.timeout.connect(lambda: self.copy_button.setText("Copy"))
         header.addWidget(self.title)
         header.addWidget(self.chip)
         header.addStretch(1)
@@ -384,7 +389,7 @@ class CodeBlock(_Block):
         """Put the code on the clipboard."""
         QGuiApplication.clipboard().setText(self.code)
         self.copy_button.setText("Copied")
-        QTimer.singleShot(1500, lambda: self.copy_button.setText("Copy"))
+        self._copied.start()
 
     def set_active_line(self, line: int | None) -> None:
         """Mark ``line`` (1-based) as running; None clears the mark."""
