@@ -223,8 +223,12 @@ class OutputBlock(_Block):
     def _fit(self) -> None:
         # As tall as the text, up to a screenful; the pane scrolls beyond that.
         most = 30 if self.revealed else 14
-        lines = max(1, min(self.view.document().blockCount(), most))
+        document = self.view.document()
+        count = document.blockCount() - (1 if document.lastBlock().text() == "" else 0)  # a final newline
+        lines = max(1, min(count, most))
         self.view.setFixedHeight(_text_height(self.view, lines))
+        self.view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded if count > most
+                                             else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
     def reveal(self) -> None:
         """Show everything kept ("Show all")."""
