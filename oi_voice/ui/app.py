@@ -116,6 +116,7 @@ class DesktopApp(QObject):
         self.hotkey = GlobalHotkey(self.settings.push_to_talk, self)
         self.hotkey.pressed.connect(self.bridge.press)
         self.hotkey.released.connect(self.bridge.release)
+        self.theme.changed.connect(self.window.chat.retheme)
         self.hud = VoiceHud(self.settings.push_to_talk)
         self.hud.main_window = self.window
         self.hud.attach(self.bridge.voice_event, self.bridge.state_changed)

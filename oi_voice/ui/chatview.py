@@ -279,6 +279,8 @@ class CodeBlock(_Block):
         super().__init__("code")
         self.language = language
         self.state = "writing"
+        #: The 1-based line that is running, or None.
+        self.active_line: int | None = None
         #: The approval request this card shows (its id), while one is open.
         self.request_id: str | None = None
         self.proposed = ""
@@ -319,9 +321,8 @@ class CodeBlock(_Block):
         self.editor.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.editor.setTabChangesFocus(True)
         self.highlighter = CodeHighlighter(self.editor.document(), language)
+        self.retheme(theme.current().name)
         inner.addWidget(self.editor)
-        #: The 1-based line that is running, or None.
-        self.active_line: int | None = None
 
         self.approval = _named(QWidget(), "approval")
         row = QHBoxLayout(self.approval)
@@ -407,6 +408,13 @@ class CodeBlock(_Block):
             selection.cursor = cursor
             selections.append(selection)
         self.editor.setExtraSelections(selections)
+
+    def retheme(self, name: str) -> None:
+        """Colour the code for the ``light`` or ``dark`` look (where the highlighter has looks)."""
+        set_theme = getattr(self.highlighter, "set_theme", None)
+        if callable(set_theme):
+            set_theme(name)
+        self.set_active_line(self.active_line)
 
     # -- the run's state ------------------------------------------------------------------
 
@@ -562,6 +570,12 @@ class ChatView(QScrollArea):
         self.blocks.clear()
         self.cards.clear()
         self._message = self._code = self._output = None
+
+    def retheme(self, colours: theme.Colours) -> None:
+        """The app's look changed: recolour what is painted by hand (code, the running line)."""
+        for block in self.blocks:
+            if isinstance(block, CodeBlock):
+                block.retheme(colours.name)
 
     def scroll_to_end(self) -> None:
         """Show the newest block."""

@@ -281,3 +281,20 @@ def test_state_words_are_shown(qtbot: QtBot) -> None:
     qtbot.addWidget(window)
     window.show_state(AppState.SPEAKING)
     assert window.state_label.text() == "Speaking…"
+
+
+def test_a_new_look_recolours_the_running_line(qtbot: QtBot, qapp: QApplication) -> None:
+    view = ChatView()
+    qtbot.addWidget(view)
+    card = proposed(view)
+    view.feed(ee.ConsoleStart())
+    view.feed(ee.ActiveLine(1))
+    manager = ThemeManager(qapp, "light")
+    manager.changed.connect(view.retheme)
+    try:
+        assert card.editor.extraSelections()[0].format.background().color() == QColor(LIGHT.active_line)
+        manager.set_setting("dark")
+        assert card.editor.extraSelections()[0].format.background().color() == QColor(DARK.active_line)
+    finally:
+        manager.set_setting("light")
+        manager.deleteLater()
