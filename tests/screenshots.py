@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,6 +40,8 @@ SCREEN = "1400x1000x24"
 WINDOW = (20, 20, 920, 860)
 #: The colour behind the windows (Xvfb's root is black), per look.
 DESKTOPS = {"light": "#d5dce5", "dark": "#3a4250"}
+#: The hairline drawn around each window.
+FRAME = "#8a94a3"
 REQUEST = "Plot a sine wave and tell me where it peaks"
 PLOT = """import numpy as np
 import matplotlib.pyplot as plt
@@ -112,17 +115,36 @@ def geometry(env: dict[str, str], window: str) -> tuple[int, int, int, int]:
     return int(values["X"]), int(values["Y"]), int(values["WIDTH"]), int(values["HEIGHT"])
 
 
-def shoot(env: dict[str, str], path: Path, box: tuple[int, int, int, int], desktop: str = "#d5dce5") -> Path:
-    """The screen region ``box`` as a PNG, the bare X root (black) painted ``desktop``."""
+Box = tuple[int, int, int, int]
+
+
+def shoot(env: dict[str, str], path: Path, box: Box, desktop: str = "#d5dce5", windows: tuple[Box, ...] = ()) \
+        -> Path:
+    """The screen region ``box`` as a PNG, the bare X root (black) painted ``desktop``, and a
+    hairline frame around each of ``windows`` (bottom to top): Xvfb has no window manager to
+    draw one, and a light dialog on a light window has no edge without it."""
     x, y, w, h = box
     path.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(["import", "-window", "root", "-crop", f"{w}x{h}+{x}+{y}", "+repage", str(path)],
                    env=env, check=True, capture_output=True, timeout=60)
+    if windows:
+        original = path.with_suffix(".orig.png")
+        shutil.copyfile(path, original)
+        steps: list[str] = []
+        for wx, wy, ww, wh in windows:
+            left, top = wx - x, wy - y
+            # The window's own pixels again (over the frame of the one below), then its frame.
+            steps += ["(", str(original), "-crop", f"{ww}x{wh}+{left}+{top}", "+repage", ")",
+                      "-geometry", f"+{left}+{top}", "-composite",
+                      "-fill", "none", "-stroke", FRAME, "-strokewidth", "1",
+                      "-draw", f"rectangle {left - 1},{top - 1} {left + ww},{top + wh}"]
+        subprocess.run(["convert", str(path), *steps, str(path)], check=True, capture_output=True, timeout=60)
+        original.unlink()
     fills = []
     for cx, cy in ((0, 0), (w - 1, 0), (0, h - 1), (w - 1, h - 1)):
         pixel = subprocess.run(["convert", str(path), "-format", f"%[pixel:p{{{cx},{cy}}}]", "info:"],
                                capture_output=True, text=True, timeout=60).stdout.strip()
-        if pixel in ("black", "srgb(0,0,0)", "rgb(0,0,0)", "gray(0)"):  # Xvfb's root: no window there
+        if pixel in ("black", "srgb(0,0,0)", "srgba(0,0,0,1)", "rgb(0,0,0)", "gray(0)"):  # Xvfb's bare root
             fills += ["-draw", f"color {cx},{cy} floodfill"]
     if fills:
         subprocess.run(["convert", str(path), "-fuzz", "0", "-fill", desktop, *fills, str(path)], check=True,
@@ -167,8 +189,8 @@ def one_turn(app: App, env: dict[str, str], out: Path, theme: str) -> list[Path]
     xdo(env, "windowmove", "--sync", dialog, str(x + w - 400), str(y + h - 400))
     time.sleep(0.5)  # the moved dialog is painted after the move is acknowledged
     desktop = DESKTOPS[theme]
-    shots.append(shoot(env, out / f"approval-{theme}.png", union(geometry(env, main), geometry(env, dialog)),
-                       desktop))
+    both = (geometry(env, main), geometry(env, dialog))
+    shots.append(shoot(env, out / f"approval-{theme}.png", union(*both), desktop, windows=both))
     xdo(env, "windowfocus", "--sync", dialog)
     xdo(env, "key", "Return")
     app.wait_for("turn finished", timeout=180)
@@ -188,9 +210,9 @@ def hud(app: App, env: dict[str, str], out: Path, pulse: object, request: Path) 
         player = pulse.play_into_mic(request)  # type: ignore[attr-defined]
         pill = window_id(env, "^oi-voice voice$")
         time.sleep(1.2)  # mid-sentence: the level meter is up
-        x, y, w, h = geometry(env, pill)
-        box = union(geometry(env, main), (x, y, w, h), pad=24)
-        path = shoot(env, out / "hud.png", box, DESKTOPS["dark"])
+        window = geometry(env, main)
+        box = union(window, geometry(env, pill), pad=24)
+        path = shoot(env, out / "hud.png", box, DESKTOPS["dark"], windows=(window,))
         player.wait(30)
     finally:
         xdo(env, "keyup", "F9")
