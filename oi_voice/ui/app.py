@@ -228,6 +228,7 @@ class DesktopApp(QObject):
                 self.hotkey.start()
             self.window.talk_action.setText(f"Push to talk ({new.push_to_talk})")
             self.hud.push_to_talk = new.push_to_talk
+            self.window.chat.set_push_to_talk(new.push_to_talk)
         self.window.auto_run_action.setChecked(new.auto_run)
         session = self.bridge.session
         if new.theme != old.theme:

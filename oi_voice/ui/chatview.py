@@ -55,6 +55,9 @@ IMAGE_WIDTH = 560
 #: Lines of code shown before the card's code pane scrolls.
 CODE_LINES = 24
 
+#: What the empty conversation says.
+EMPTY_HINT = ("Type a request below, or hold {key} and say it.\n"
+              "Code the model writes waits for your OK before it runs.")
 #: The words of each run state's chip.
 STATE_WORDS = {
     "writing": "Writing…",
@@ -518,6 +521,12 @@ class ChatView(QScrollArea):
         self.column.setContentsMargins(14, 12, 14, 12)
         self.column.setSpacing(12)
         self.column.addStretch(1)
+        # What an empty conversation says: how to start, and that nothing runs unasked.
+        self.hint = _named(QLabel(EMPTY_HINT.format(key="F9")), "notice", "How to start")
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setWordWrap(True)
+        self.column.insertWidget(0, self.hint)
+        self.column.insertStretch(0, 1)
         self.setWidget(body)
         self.blocks: list[_Block] = []
         self.cards: dict[str, CodeBlock] = {}
@@ -537,7 +546,17 @@ class ChatView(QScrollArea):
         if self._stick:
             self.verticalScrollBar().setValue(high)
 
+    def set_push_to_talk(self, key: str) -> None:
+        """Name the push-to-talk key in the empty conversation's hint."""
+        self.hint.setText(EMPTY_HINT.format(key=key))
+
+    def _show_hint(self, on: bool) -> None:
+        # The stretch above the hint centres it; with a conversation, blocks start at the top.
+        self.hint.setVisible(on)
+        self.column.setStretch(0, 1 if on else 0)
+
     def _add(self, block: _Block, under: CodeBlock | None = None) -> None:
+        self._show_hint(False)
         if under is not None:
             under.add_below(block)
         else:
@@ -569,6 +588,7 @@ class ChatView(QScrollArea):
             block.deleteLater()
         self.blocks.clear()
         self.cards.clear()
+        self._show_hint(True)
         self._message = self._code = self._output = None
 
     def retheme(self, colours: theme.Colours) -> None:

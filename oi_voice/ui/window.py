@@ -128,7 +128,7 @@ class MainWindow(QMainWindow):
         #: Hide to the tray on close instead of quitting (set when a tray is shown).
         self.hide_on_close = False
         self._build_actions(profiles or [], profile, push_to_talk)
-        self._build_body()
+        self._build_body(push_to_talk)
         self._connect()
 
     # -- construction --------------------------------------------------------------------
@@ -176,7 +176,7 @@ class MainWindow(QMainWindow):
         return [self.show_action, self.talk_action, self.stop_action, self.new_action, None, self.mute_action,
                 self.auto_run_action, *self.profile_actions, None, self.settings_action, self.quit_action]
 
-    def _build_body(self) -> None:
+    def _build_body(self, push_to_talk: str) -> None:
         body = QWidget()
         column = QVBoxLayout(body)
         column.setContentsMargins(12, 8, 12, 10)
@@ -203,6 +203,7 @@ class MainWindow(QMainWindow):
         self.first_run.hide()
         column.addWidget(self.first_run)
         self.chat = ChatView()
+        self.chat.set_push_to_talk(push_to_talk)
         column.addWidget(self.chat, 1)
         row = QHBoxLayout()
         row.setSpacing(8)

@@ -298,3 +298,17 @@ def test_a_new_look_recolours_the_running_line(qtbot: QtBot, qapp: QApplication)
     finally:
         manager.set_setting("light")
         manager.deleteLater()
+
+
+def test_an_empty_conversation_says_how_to_start(qtbot: QtBot) -> None:
+    window = MainWindow(Bridge(), push_to_talk="F8")
+    qtbot.addWidget(window)
+    window.show()
+    assert window.chat.hint.isVisible() and "hold F8" in window.chat.hint.text()
+    window.chat.add_user("hello")
+    assert not window.chat.hint.isVisible()
+    window.chat.clear()
+    assert window.chat.hint.isVisible()
+    window.chat.add_user("again")
+    qtbot.waitUntil(lambda: window.chat.blocks[-1].isVisible(), timeout=2000)
+    assert window.chat.blocks[-1].y() < 40  # a short conversation starts at the top, not the middle
