@@ -257,6 +257,48 @@ def test_ollama_model_litellm_does_not_know_gets_tool_calls(interp: Interpreter)
     assert interp.llm.resolved_functions()
 
 
+def openai_stream(*deltas: dict[str, Any], finish: str) -> list[str]:
+    """An OpenAI chat.completion.chunk SSE stream of ``deltas``."""
+    chunks = [{"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m",
+               "choices": [{"index": 0, "delta": d, "finish_reason": None}]} for d in deltas]
+    chunks.append({"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m",
+                   "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
+    return [f"data: {json.dumps(c)}\n\n" for c in chunks] + ["data: [DONE]\n\n"]
+
+
+def test_a_bare_model_on_ollamas_openai_endpoint_gets_tool_calls(interp: Interpreter) -> None:
+    call = {"index": 0, "id": "call_1", "type": "function",
+            "function": {"name": "execute", "arguments": json.dumps({"language": "python", "code": "print(5*5)"})}}
+    replies = [openai_stream({"role": "assistant", "tool_calls": [call]}, finish="tool_calls"),
+               openai_stream({"role": "assistant", "content": "It is 25."}, finish="stop")]
+
+    def chat(h: BaseHTTPRequestHandler, _p: str, _b: dict[str, Any]) -> None:
+        send_stream(h, "text/event-stream", replies.pop(0))
+
+    routes = {**ollama_routes(["completion", "tools"], []), "/v1/chat/completions": chat}
+    with FakeProvider(routes) as fake:
+        point_at(interp, fake.url + "/v1", llm__model="house-coder:7b", llm__supports_functions=None,
+                 auto_run=True)
+        added = interp.chat("What is 5*5?", display=False)
+    chats = [body for path, body in fake.requests if path == "/v1/chat/completions"]
+    assert chats[0]["tools"][0]["function"]["name"] == "execute"
+    assert [m["content"] for m in added if m.get("type") == "console"] == ["25\n"]
+    assert ("/api/show", USER_AGENT) in fake.agents
+
+
+def test_a_server_that_is_not_ollama_is_not_asked_every_turn(interp: Interpreter) -> None:
+    def chat(h: BaseHTTPRequestHandler, _p: str, _b: dict[str, Any]) -> None:
+        send_stream(h, "text/event-stream", openai_stream({"role": "assistant", "content": "Hi."}, finish="stop"))
+
+    with FakeProvider({"/v1/chat/completions": chat}) as fake:  # /api/show: 404, as LM Studio answers
+        point_at(interp, fake.url + "/v1", llm__model="other-model", llm__supports_functions=None)
+        interp.chat("one", display=False)
+        interp.chat("two", display=False)
+    assert [path for path, _ in fake.requests].count("/api/show") == 1
+    chats = [body for path, body in fake.requests if path == "/v1/chat/completions"]
+    assert len(chats) == 2 and "tools" not in chats[0]  # unknown model, no word from the server: fences
+
+
 def test_ollama_model_without_tools_gets_markdown_fences(interp: Interpreter) -> None:
     replies = [ollama_reply("```python\nprint(7*6)\n```"), ollama_reply("Done.")]
     with FakeProvider(ollama_routes(["completion"], replies)) as fake:
@@ -283,4 +325,6 @@ def test_what_show_says() -> None:
     assert tools_from_show({"template": "{{ .Prompt }}"}) is False
     assert tools_from_show({"error": "not found"}) is None
     assert ollama_target("ollama_chat/m:1b", "http://h:11434/api/chat/") == ("http://h:11434", "m:1b")
-    assert ollama_target("gpt-4o", "http://h:11434") is None
+    assert ollama_target("gpt-4o", None) is None
+    assert ollama_target("qwen:7b", "http://h:11434/v1") == ("http://h:11434", "qwen:7b")
+    assert ollama_target("anthropic/claude-x", "http://h:1") is None

@@ -1,7 +1,8 @@
 """What a model's own server says it can do, for models litellm's bundled list does not know.
 
 Ollama serves whatever the user pulled (``ollama/qwen2.5-coder:7b``, a fine-tune, a model
-released after litellm's price list was frozen); its ``POST /api/show`` answers with the
+released after litellm's price list was frozen), under its own API and under an
+OpenAI-compatible ``/v1``; its ``POST /api/show`` answers with the
 model's ``capabilities`` (``["completion", "tools", ...]``), or, before Ollama 0.6, with the
 chat template, which mentions ``.Tools`` when the model takes them. The answer is asked
 once per (server, model) in a worker thread and remembered, so deciding whether a turn
@@ -14,9 +15,11 @@ import asyncio
 import json
 import os
 import threading
-import urllib.error
+import time
 import urllib.request
 from typing import Any
+
+from oi_voice.llm.catalog import provider_of
 
 #: Where Ollama listens unless told otherwise (as litellm assumes too).
 OLLAMA_DEFAULT_BASE = "http://localhost:11434"
@@ -28,15 +31,22 @@ PROBE_TIMEOUT = 3.0
 #: Sent with the probe, so a server's log tells it from litellm's own /api/show calls.
 USER_AGENT = "oi-voice"
 
+#: Seconds a server that gave no answer (not Ollama, or not up) is left alone before it is asked again.
+RETRY_AFTER = 60.0
+
 _known: dict[tuple[str, str], bool] = {}
+_unanswered: dict[tuple[str, str], float] = {}
 _lock = threading.Lock()
 
 
 def ollama_target(model: str, api_base: str | None) -> tuple[str, str] | None:
-    """(server root, model name) when ``model`` is routed to Ollama, else None."""
+    """(server root, model name) to ask about ``model``: an ``ollama/`` model, or a model with
+    no provider on an OpenAI-compatible ``api_base`` (Ollama's ``/v1`` is one); else None."""
     prefix = next((p for p in OLLAMA_PREFIXES if model.startswith(p)), None)
     if prefix is None:
-        return None
+        if not api_base or model == "local" or provider_of(model) not in (None, "openai"):
+            return None
+        prefix = "openai/" if model.startswith("openai/") else ""
     base = api_base or os.environ.get("OLLAMA_API_BASE") or OLLAMA_DEFAULT_BASE
     base = base.rstrip("/")
     # Users paste the endpoint they saw in Ollama's docs as often as its root.
@@ -95,8 +105,12 @@ async def probe_tool_support(model: str, api_base: str | None, api_key: str | No
     with _lock:
         if target in _known:
             return _known[target]
+        if time.monotonic() - _unanswered.get(target, -RETRY_AFTER) < RETRY_AFTER:
+            return None  # a server that is not Ollama is not asked on every turn
     answer = await asyncio.to_thread(_ask, *target, api_key, timeout)
-    if answer is not None:
-        with _lock:
+    with _lock:
+        if answer is None:
+            _unanswered[target] = time.monotonic()
+        else:
             _known[target] = answer
     return answer
