@@ -29,6 +29,11 @@ run: setup
 test: setup lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 
+## screenshots: the README's pictures, from the real app under Xvfb with the scripted model (assets/screenshots/)
+.PHONY: screenshots
+screenshots: setup
+	$(BIN)/python tests/screenshots.py --out assets/screenshots
+
 ## bench: measure oi_voice side by side with Open Interpreter (prints a table)
 bench: setup
 	$(BIN)/python tests/bench/run.py

@@ -76,6 +76,8 @@ class Profile:
     terminal: dict[str, Any] = field(default_factory=dict)
     #: ``voice.*`` settings without the prefix, for the voice layer.
     voice: dict[str, Any] = field(default_factory=dict)
+    #: Settings only the desktop app reads (``ui.theme``), by key.
+    app: dict[str, Any] = field(default_factory=dict)
     #: Line of each key in the file (for error messages).
     lines: dict[str, int] = field(default_factory=dict)
     #: The settings it was validated against.
@@ -232,6 +234,8 @@ def parse_profile(text: str, path: Path | None = None, name: str = "profile", sc
                 profile.terminal[key] = value
             elif setting.target == "voice":
                 profile.voice[setting.voice_name] = value
+            elif setting.target == "app":
+                profile.app[key] = value
     finally:
         loader.dispose()
     return profile
@@ -328,4 +332,6 @@ def current_value(profile: Profile, key: str) -> Any:
         return profile.voice.get(setting.voice_name)
     if setting.target == "terminal":
         return profile.terminal.get(key)
+    if setting.target == "app":
+        return profile.app.get(key)
     return profile.settings.get(key)

@@ -41,9 +41,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 Kind = Literal["str", "int", "float", "bool", "list[str]", "dict", "choice", "any"]
 #: Who reads a setting: the Interpreter (by attribute path), ``oi`` (terminal), the voice
-#: layer (``voice.*``: VoiceConfig), or nobody (Open Interpreter keys accepted so its
-#: profiles load).
-Target = Literal["interpreter", "terminal", "voice", "ignored"]
+#: layer (``voice.*``: VoiceConfig), the desktop app alone (``app``: through AppSettings), or
+#: nobody (Open Interpreter keys accepted so its profiles load).
+Target = Literal["interpreter", "terminal", "voice", "app", "ignored"]
 #: How a flag sets a value: ``value`` takes an argument; ``switch`` turns a bool on;
 #: ``negatable`` also has a ``--no-`` form; ``off`` turns a bool off.
 FlagStyle = Literal["value", "switch", "negatable", "off"]
@@ -75,6 +75,8 @@ class DialogField:
     tooltip: str = ""
     #: An editable drop-down offering these (any text may be typed).
     suggestions: tuple[str, ...] = ()
+    #: For a ``choice`` setting: the words shown for each of its choices, in order.
+    labels: tuple[str, ...] = ()
     #: A drop-down of names the caller gathers at run time ("voices", "input_devices", "output_devices").
     options: str = ""
     #: The entry that means "not set" (None).
@@ -424,6 +426,11 @@ SCHEMA = Schema([
        field=DialogField("Spea&ker:", "Voice", options="output_devices", none_text="(system default)"), **_V),
     _s("voice.review_transcripts", "bool", False, "edit a transcript before it is sent",
        field=DialogField("Let me edit what I said before it is sent", "Behaviour"), **_V),
+    # -- read by the desktop app only (through AppSettings) --
+    _s("ui.theme", "choice", "system", "system | light | dark: the desktop app's look", target="app",
+       choices=("system", "light", "dark"),
+       field=DialogField("&Appearance:", "Behaviour", labels=("Follow the system", "Light", "Dark"), order=3,
+                         tooltip="The window's colours: as the desktop's, or always light or dark.")),
     # -- Open Interpreter profile keys that mean nothing here; accepted so its profiles load --
     _s("version", "any", None, "profile format version", target="ignored"),
     _s("disable_telemetry", "bool", False, "oi_voice sends no telemetry", target="ignored"),

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import base64
 import json
+import shlex
+import shutil
 import stat
+import subprocess
 from pathlib import Path
 
+import pytest
+from helpers import wait_until
 from scripted_llm import ScriptedLLM, combine, endless, text, tool_call
-from test_cli_harness import OIRunner, finish, oi_fixture, quit_chat, screen  # noqa: F401  (the oi fixture)
+from test_cli_harness import OI, OIRunner, finish, oi_fixture, quit_chat, screen  # noqa: F401  (the oi fixture)
 
 ASK = r"Would you like to run this code\? \(y/n/e\)"
 
@@ -246,3 +251,40 @@ def test_ctrl_c_stops_python_and_the_kernel_keeps_its_state(oi: OIRunner, llm_se
     child.expect("42\r\n")
     child.expect("Still 42.")
     assert quit_chat(child) == 0
+
+
+def tmux_screen(sock: Path, session: str) -> str:
+    """Everything the tmux pane shows, scrollback included, as a terminal renders it."""
+    done = subprocess.run(["tmux", "-S", str(sock), "capture-pane", "-p", "-J", "-S", "-", "-t", session],
+                          capture_output=True, text=True, timeout=30)
+    return done.stdout
+
+
+def test_the_terminal_shows_the_code_once(oi: OIRunner, llm_server: ScriptedLLM) -> None:
+    # tmux renders rich's live repaints the way a terminal does; what is left on the screen counts.
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is needed")
+    code = "import time\nprint('shown' + '-once', flush=True)\ntime.sleep(0.3)\nprint('done')"
+    llm_server.add(combine(text("Running it."), tool_call("python", code)), text("It ran."))
+    sock, session = oi.tmp / "tmux.sock", "oi"
+    script = oi.tmp / "run-oi.sh"
+    exports = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in oi.environment().items())
+    script.write_text(f"{exports}cd {shlex.quote(str(oi.tmp))}\nexec {' '.join(map(shlex.quote, OI))} -lsf\n")
+    subprocess.run(["tmux", "-S", str(sock), "new-session", "-d", "-s", session, "-x", "120", "-y", "60",
+                    f"bash {shlex.quote(str(script))}"], check=True, timeout=30)
+    try:
+        assert wait_until(lambda: "> " in tmux_screen(sock, session), timeout=60)
+        subprocess.run(["tmux", "-S", str(sock), "send-keys", "-t", session, "run it", "Enter"], check=True)
+        assert wait_until(lambda: "Would you like to run this code?" in tmux_screen(sock, session), timeout=60)
+        subprocess.run(["tmux", "-S", str(sock), "send-keys", "-t", session, "y", "Enter"], check=True)
+        assert wait_until(lambda: "It ran." in tmux_screen(sock, session), timeout=90), tmux_screen(sock, session)
+        lines = tmux_screen(sock, session).splitlines()
+    finally:
+        subprocess.run(["tmux", "-S", str(sock), "kill-server"], capture_output=True, timeout=30)
+    code_lines = [n for n, line in enumerate(lines) if "'shown' + '-once'" in line]
+    assert len(code_lines) == 1, "\n".join(lines)  # the code once, not again when it runs
+    prompt = next(n for n, line in enumerate(lines) if "Would you like to run this code?" in line)
+    output = next(n for n, line in enumerate(lines) if "shown-once" in line and "'" not in line)
+    answer = next(n for n, line in enumerate(lines) if "It ran." in line)
+    assert code_lines[0] < prompt < output < answer  # code, then the prompt under it, then the run, then the reply
+    assert any("done" in line for line in lines[output:answer])

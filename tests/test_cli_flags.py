@@ -67,14 +67,15 @@ def test_one_shot_exits_non_zero_when_the_model_fails(oi: OIRunner, llm_server: 
     llm_server.add(status(401, "invalid key"))
     result = oi.run("hello")
     assert result.returncode == 1
-    assert "Error:" in result.stdout and "401" in result.stdout
+    # Errors go to stderr (issue 17): the answer on stdout stays clean for a pipe.
+    assert "Error:" in result.stderr and "401" in result.stderr and "Error" not in result.stdout
 
 
 def test_local_model_flag_names_a_missing_file_clearly(oi: OIRunner, tmp_path: Path) -> None:
     missing = tmp_path / "nope.gguf"
     result = oi.run("--local", "--local-model", str(missing), "hello")
     assert result.returncode == 1
-    assert f"local model file not found: {missing}" in result.stdout
+    assert f"local model file not found: {missing}" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
 
 

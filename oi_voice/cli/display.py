@@ -49,19 +49,28 @@ class TerminalDisplay:
 
     def __init__(self, owner: Interpreter | None = None, *, plain: bool | None = None,
                  out: TextIO | None = None, input_stream: TextIO | None = None,
-                 reader: Reader | None = None) -> None:
+                 reader: Reader | None = None, err: TextIO | None = None) -> None:
         self._out = out or sys.stdout
+        # Errors go to stderr, as a terminal program's should: `oi "..." > answer.txt` keeps
+        # the answer clean and still shows why there is none.
+        self._err = err or sys.stderr
         self._in = input_stream
         self._reader = reader
         self.plain = plain if plain is not None else is_plain(self._out)
         self.console = Console(file=self._out, no_color=self.plain, highlight=False,
                                force_terminal=False if self.plain else None)
+        self._err_console = Console(file=self._err, no_color=self.plain, highlight=False,
+                                    force_terminal=False if self.plain else None)
         self._live: Live | None = None
         self._text = ""
         self._code = ""
         self._language = ""
         self._output = ""
         self._active: int | None = None
+        #: The code panel is printed above the approval prompt: the run must not repeat it.
+        self._code_shown = False
+        #: A run is streaming (between ConsoleStart and ConsoleEnd).
+        self._running = False
         self._repainted = 0.0
         self._at_line_start = True
 
@@ -121,8 +130,12 @@ class TerminalDisplay:
         self.line(text, style="bold yellow")
 
     def error(self, text: str) -> None:
-        """An error line."""
-        self.line(f"Error: {text}", style="bold red")
+        """An error line, on stderr."""
+        self._stop_live()
+        if not self._at_line_start:
+            self.write("\n")
+        self._err_console.print(Text(f"Error: {text}", style="bold red"), soft_wrap=True)
+        self._err.flush()
 
     def markdown(self, text: str) -> None:
         """Markdown, rendered when not plain (help texts)."""
@@ -158,6 +171,7 @@ class TerminalDisplay:
     def _code_start(self, language: str) -> None:
         self._stop_live()
         self._code, self._output, self._active = "", "", None
+        self._code_shown = self._running = False
         self._language = language
         if self.plain:
             self.line(f"```{self._language}")
@@ -176,11 +190,13 @@ class TerminalDisplay:
             self._refresh()
 
     def _console_start(self) -> None:
+        self._running = True
         if not self.plain and self._live is None:
             self._start_live()
 
     def _console_end(self) -> None:
         self._active = None
+        self._running = False
         self._refresh(force=True)
         self._stop_live()
         if self.plain and not self._at_line_start:
@@ -212,13 +228,23 @@ class TerminalDisplay:
         self.line(f"[image saved to {name}]", style="cyan")
 
     def _code_view(self) -> Group:
-        highlight = {self._active} if isinstance(self._active, int) else set()
-        syntax = Syntax(self._code.rstrip("\n") or " ", _LEXERS.get(self._language, self._language or "text"),
-                        theme="monokai", line_numbers=True, highlight_lines=highlight, word_wrap=True)
-        parts: list[Any] = [Panel(syntax, title=self._language, title_align="left", border_style="blue")]
+        parts: list[Any] = []
+        title = "output"
+        if not self._code_shown:
+            highlight = {self._active} if isinstance(self._active, int) else set()
+            syntax = Syntax(self._code.rstrip("\n") or " ", _LEXERS.get(self._language, self._language or "text"),
+                            theme="monokai", line_numbers=True, highlight_lines=highlight, word_wrap=True)
+            parts.append(Panel(syntax, title=self._language, title_align="left", border_style="blue"))
+        elif self._running:
+            # The code is on the screen above the approval prompt: the run shows only its
+            # output, and says which line runs (the ❱ marker of the code panel, in words).
+            line = f", line {self._active}" if isinstance(self._active, int) else ""
+            title = f"output \u2771 running{line}"
         if self._output:
             tail = "\n".join(self._output.rstrip("\n").splitlines()[-_PANEL_LINES:])
-            parts.append(Panel(Text(tail), title="output", title_align="left", border_style="grey50"))
+            parts.append(Panel(Text(tail), title=title, title_align="left", border_style="grey50"))
+        elif self._code_shown and self._running:
+            parts.append(Text(f"{title}\u2026", style="dim"))
         return Group(*parts)
 
     def _start_live(self) -> None:
@@ -252,10 +278,15 @@ class TerminalDisplay:
     # -- approval ----------------------------------------------------------------------------
 
     def ask(self, request: dict[str, Any]) -> Decision:
-        """``Would you like to run this code? (y/n/e)``; e edits in $EDITOR, n asks for a reason."""
+        """``Would you like to run this code? (y/n/e)``; e edits in $EDITOR, n asks for a reason.
+
+        The prompt goes under the code panel; the run then streams below the prompt without
+        repeating the code, as Open Interpreter shows it.
+        """
         from oi_voice.frontend.approval import ask_approval
 
         self._stop_live()
+        self._code_shown = bool(self._code)
         risk = request.get("risk") or {}
         if risk.get("level") in ("medium", "high"):
             self.line(f"Risk: {risk['level']} - {'; '.join(risk.get('reasons', []))}",

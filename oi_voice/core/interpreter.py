@@ -36,6 +36,7 @@ from oi_voice.core.loop import Turn, TurnConfig, run_event
 from oi_voice.core.undo import UndoResult, UndoStore
 from oi_voice.errors import BusyError, ConfigError, OIVoiceError
 from oi_voice.llm import ChatRequest
+from oi_voice.llm.capabilities import known_tool_support, probe_tool_support
 from oi_voice.llm.catalog import model_info
 from oi_voice.settings import SCHEMA, apply_defaults, environment_settings
 
@@ -165,6 +166,10 @@ class LLM:
         """Whether to use native tool calls."""
         if self.supports_functions is not None:
             return self.supports_functions
+        # The model's own server knows better than litellm's list (Ollama serves any model).
+        said = known_tool_support(self.model, self.api_base)
+        if said is not None:
+            return said
         info = model_info(self.model)
         return bool(info and info.supports_function_calling)
 
@@ -468,6 +473,8 @@ class Interpreter:
             for m in new:
                 self._commit(m)
             try:
+                if self.llm.supports_functions is None:
+                    await probe_tool_support(self.llm.model, self.llm.api_base, self.llm.api_key)
                 config = self._turn_config(await self._local_endpoint())
             except OIVoiceError as exc:
                 yield ev.ErrorEvent("llm", str(exc))

@@ -8,7 +8,7 @@ from typing import Any
 from oi_voice._unicode import scrub
 from oi_voice.errors import LLMStreamError
 from oi_voice.llm.base import Delta, Finish, TextDelta, ToolCallDelta
-from oi_voice.llm.mapping import STREAM_CUT, error_from_payload
+from oi_voice.llm.mapping import STREAM_CUT, error_from_payload, place_of
 
 
 class ChunkReader:
@@ -35,7 +35,7 @@ class ChunkReader:
         try:
             return self._feed(chunk)
         except (AttributeError, TypeError, ValueError, KeyError) as exc:
-            place = f" at {self.where}" if self.where else ""
+            place = place_of(self.where)
             raise LLMStreamError(f"the model server{place} sent a malformed chunk ({exc}): {chunk!r:.200}") from None
 
     def _feed(self, chunk: Mapping[str, Any]) -> list[Delta]:
@@ -77,7 +77,7 @@ class ChunkReader:
     def finish(self) -> Finish:
         """The final delta; raises ``LLMStreamError`` when the reply never said it was done."""
         if self.finish_reason is None and not self.done:
-            place = f" at {self.where}" if self.where else ""
+            place = place_of(self.where)
             raise LLMStreamError(STREAM_CUT + place)
         return Finish(self.finish_reason, self.prompt_tokens, self.completion_tokens)
 

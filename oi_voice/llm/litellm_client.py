@@ -152,12 +152,17 @@ class LiteLLMClient:
         if request.tools:
             kwargs["tools"] = request.tools
             kwargs["tool_choice"] = "auto"
+            if model.startswith("ollama/"):
+                # litellm's "ollama" route (/api/generate) turns tools into forced JSON output;
+                # "ollama_chat" (/api/chat) sends them as Ollama's native tool calls.
+                kwargs["model"] = "ollama_chat/" + model.partition("/")[2]
         kwargs.update(request.extra)
         return kwargs
 
     async def _attempt(self, request: ChatRequest) -> AsyncGenerator[Delta, None]:
         kwargs = self.completion_kwargs(request)
-        where = kwargs.get("api_base") or ""
+        # Errors name the server by its address, or by its provider ("anthropic") when litellm knows it.
+        where = kwargs.get("api_base") or provider_of(kwargs["model"]) or ""
         reader = ChunkReader(where=where)
         response: Any = None
         try:

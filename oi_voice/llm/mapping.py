@@ -11,7 +11,9 @@ imports of those libraries.
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -47,11 +49,18 @@ _NO_KEY_MARKERS = ("Missing credentials", "api_key client option must be set")
 _MID_STREAM_NAMES = frozenset({"MidStreamFallbackError"})
 
 
+def place_of(where: str) -> str:
+    """How messages name the server: " at URL" for an address, " (anthropic)" for a provider."""
+    if not where:
+        return ""
+    return f" at {where}" if ("/" in where or ":" in where) else f" ({where})"
+
+
 def error_for_status(
     status: int, detail: str = "", *, retry_after: float | None = None, where: str = ""
 ) -> LLMError:
     """The error for an HTTP error ``status``; ``detail`` is the server's own message."""
-    place = f" at {where}" if where else ""
+    place = place_of(where)
     said = f": {detail}" if detail else ""
     cls: type[LLMError]
     if status in (401, 403):
@@ -168,7 +177,7 @@ def map_exception(
     chain = list(_chain(exc))
     names = set().union(*(_names(e) for e in chain))
     mid_stream = mid_stream or bool(names & _MID_STREAM_NAMES)
-    place = f" at {where}" if where else ""
+    place = place_of(where)
 
     if any(isinstance(e, json.JSONDecodeError) for e in chain):
         bad = next(e for e in chain if isinstance(e, json.JSONDecodeError))
@@ -221,14 +230,52 @@ def _retry_after(chain: list[BaseException]) -> float | None:
     return None
 
 
+#: What litellm puts before the provider's words: "litellm.BadRequestError: ", "AnthropicException - ".
+_WRAPPER_PREFIX = re.compile(r"^\s*(?:litellm\.\w+:\s*|\w+(?:Error|Exception)\s+-\s+)")
+#: A Python bytes literal, as litellm formats a provider's raw error body: b'{"type": "error", ...}'.
+_BYTES_LITERAL = re.compile(r"""^b(['"]).*\1$""", re.DOTALL)
+
+
 def _detail(chain: list[BaseException], exc: BaseException) -> str:
     for e in chain:
         found = _error_message(getattr(e, "body", None))
         if found:
             return found
-    text = str(exc)
-    # litellm prefixes messages with class and provider names: keep the server's words.
-    return text.rsplit("Exception - ", 1)[-1].strip()[:500]
+    # Innermost first: the provider's own exception carries its words; each wrapper around
+    # it adds class names ("litellm.MidStreamFallbackError: ... Original exception: ...").
+    for e in reversed(chain):
+        message = getattr(e, "message", None)
+        if isinstance(message, str) and message.strip():
+            return provider_words(message)
+    return provider_words(str(exc))
+
+
+def provider_words(text: str) -> str:
+    """The provider's own message in one line, from whatever litellm made of it.
+
+    Strips litellm's class and provider prefixes, turns a bytes literal back into text, and
+    takes ``error.message`` out of a JSON error body (OpenAI's ``{"error": {...}}``,
+    Anthropic's ``{"type": "error", "error": {...}}``, Ollama's ``{"error": "..."}``).
+    """
+    text = text.split(" Original exception:", 1)[0].strip()
+    while (stripped := _WRAPPER_PREFIX.sub("", text, count=1)) != text:
+        text = stripped
+    if _BYTES_LITERAL.match(text):
+        try:
+            raw = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            raw = None
+        if isinstance(raw, bytes):
+            text = raw.decode("utf-8", "replace")
+    start = text.find("{")
+    if start >= 0:
+        try:
+            found = _error_message(json.loads(text[start:]))
+        except ValueError:
+            found = None
+        if found:
+            text = found
+    return " ".join(text.split())[:500]
 
 
 def _root_text(chain: list[BaseException]) -> str:

@@ -35,7 +35,10 @@ from oi_voice.app_settings import (
 from oi_voice.errors import OIVoiceError
 from oi_voice.ui.bridge import Bridge
 from oi_voice.ui.hotkey import GlobalHotkey, PushToTalkKeys
+from oi_voice.ui.hud import VoiceHud
+from oi_voice.ui.qtfix import keep_none_alive
 from oi_voice.ui.state import AppState
+from oi_voice.ui.theme import ThemeManager
 from oi_voice.ui.tray import Tray
 from oi_voice.ui.window import MainWindow
 
@@ -96,6 +99,7 @@ class DesktopApp(QObject):
         self.profile = pick_profile(args, APP_PROFILE)
         # The YAML only: the key store (the OS keyring) is asked after the first paint.
         self.settings = read_profile_settings(self.profile)
+        self.theme = ThemeManager(qapp, self.settings.theme)
         self.bridge = Bridge(self)
         from oi_voice.profiles import list_profiles
 
@@ -114,6 +118,13 @@ class DesktopApp(QObject):
         self.hotkey = GlobalHotkey(self.settings.push_to_talk, self)
         self.hotkey.pressed.connect(self.bridge.press)
         self.hotkey.released.connect(self.bridge.release)
+        self.theme.changed.connect(self.window.chat.retheme)
+        self.hud = VoiceHud(self.settings.push_to_talk)
+        self.hud.main_window = self.window
+        self.hud.attach(self.bridge.voice_event, self.bridge.state_changed)
+        self.hud.stop_requested.connect(self.stop_voice)
+        self.hotkey.escape.connect(self._escape)
+        self.window.escape_pressed.connect(self._escape)
         self.window.quit_requested.connect(self.quit)
         self.window.settings_requested.connect(self.open_settings)
         self.window.profile_requested.connect(self.switch_profile)
@@ -218,9 +229,13 @@ class DesktopApp(QObject):
             if not self.args.no_global_hotkey:
                 self.hotkey.start()
             self.window.talk_action.setText(f"Push to talk ({new.push_to_talk})")
+            self.hud.push_to_talk = new.push_to_talk
+            self.window.chat.set_push_to_talk(new.push_to_talk)
         self.window.auto_run_action.setChecked(new.auto_run)
         session = self.bridge.session
-        live = ("auto_run", "confirm_by_voice", "review_transcripts", "push_to_talk")
+        if new.theme != old.theme:
+            self.theme.set_setting(new.theme)
+        live = ("auto_run", "confirm_by_voice", "review_transcripts", "push_to_talk", "theme")
         if new.profile != old.profile:
             self.switch_profile(new.profile)
         elif any(getattr(new, f) != getattr(old, f) for f in vars(new) if f not in live):
@@ -248,6 +263,18 @@ class DesktopApp(QObject):
         self.window.chat.add_notice(f"Switched to the {name} profile.")
         self.start_session()
 
+    # -- the voice HUD ---------------------------------------------------------------------
+
+    def _escape(self) -> None:
+        # Esc stops the voice only while the HUD shows it; elsewhere Esc is the focused widget's.
+        if self.hud.isVisible():
+            self.hud.stop()
+
+    def stop_voice(self) -> None:
+        """Stop listening (without sending), speaking, the reply and the run."""
+        self.bridge.cancel_recording()
+        self.bridge.stop()
+
     # -- state and shutdown ----------------------------------------------------------------
 
     def _state_changed(self, state: AppState) -> None:
@@ -261,6 +288,7 @@ class DesktopApp(QObject):
         if self.tray is not None:
             self.tray.hide()
         self.hotkey.stop()
+        self.hud.hide()
         self.bridge.close(timeout=10.0)
         self.qapp.quit()
 
@@ -319,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         print("oi-voice: no display (DISPLAY and WAYLAND_DISPLAY are unset): use `oi` for the terminal chat "
               "or `oi-voice --headless`", file=sys.stderr)
         return 2
+    keep_none_alive()
     qapp = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(qapp, QApplication)
     qapp.setApplicationName("oi-voice")

@@ -119,12 +119,15 @@ class GlobalHotkey(QObject):
     #: Raw reports from pynput's thread; queued to the GUI thread, then debounced.
     _raw_down = Signal()
     _raw_up = Signal()
+    #: Esc went down anywhere on the desktop (the voice HUD stops on it; it never has the keyboard).
+    escape = Signal()
 
     def __init__(self, key_name: str = "F9", parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.key_name = key_name
         self._listener: Any = None
         self._target: Any = None
+        self._escape: Any = None
         self.held = HeldKey(self)
         self.pressed = self.held.pressed
         self.released = self.held.released
@@ -147,6 +150,7 @@ class GlobalHotkey(QObject):
         if target is None:
             return f"{self.key_name} cannot be a global hotkey; it still works in the window"
         self._target = target
+        self._escape = keyboard.Key.esc
         try:
             listener = keyboard.Listener(on_press=self._on_press, on_release=self._on_release)
             listener.start()
@@ -159,6 +163,8 @@ class GlobalHotkey(QObject):
     def _on_press(self, key: Any) -> None:
         if key == self._target:
             self._raw_down.emit()  # from pynput's thread: queued to the GUI thread
+        elif key == self._escape:
+            self.escape.emit()
 
     def _on_release(self, key: Any) -> None:
         if key == self._target:

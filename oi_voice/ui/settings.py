@@ -241,6 +241,8 @@ class SettingsDialog(QDialog):
             keys.keySequenceChanged.connect(self._validate)
             return FieldEditor(setting, keys, keys, lambda v: keys.setKeySequence(QKeySequence(v or "")),
                                lambda: keys.keySequence().toString(QKeySequence.SequenceFormat.PortableText))
+        if setting.kind == "choice":
+            return self._choice(name, setting)
         if field.widget == "checklist":
             return self._checklist(name, setting)
         if field.options:
@@ -313,6 +315,20 @@ class SettingsDialog(QDialog):
             row.addWidget(box, 1)
             row.addWidget(browse)
         return FieldEditor(setting, box, row, lambda v: box.setEditText(v or stand_in), read)
+
+    def _choice(self, name: str, setting: Setting) -> FieldEditor:
+        """A drop-down of the setting's choices, shown by the field's words for them."""
+        field = setting.field
+        assert field is not None
+        box = _named(QComboBox(), name)
+        box.setToolTip(field.tooltip)
+        for index, value in enumerate(setting.choices):
+            box.addItem(field.labels[index] if index < len(field.labels) else value, value)
+
+        def show(value: Any) -> None:
+            box.setCurrentIndex(max(0, box.findData(value if value is not None else setting.default)))
+
+        return FieldEditor(setting, box, box, show, lambda: box.currentData())
 
     def _checklist(self, name: str, setting: Setting) -> FieldEditor:
         """A tick per entry of the field's options (value -> words), with the field's tooltip shown as a warning."""

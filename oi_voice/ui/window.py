@@ -14,14 +14,13 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -33,7 +32,9 @@ from oi_voice.frontend.approval import auto_run_warning
 from oi_voice.ui.approval import ApprovalDialog
 from oi_voice.ui.bridge import Bridge
 from oi_voice.ui.chatview import ChatView, OutputBlock, TextBlock
+from oi_voice.ui.hud import LevelMeter
 from oi_voice.ui.state import AppState
+from oi_voice.ui.theme import repolish
 from oi_voice.ui.tray import state_icon
 from oi_voice.voice import events as ev
 
@@ -43,6 +44,17 @@ TITLE = "oi-voice"
 #: A press of the mic button shorter than this is a click (hands-free on/off), not a hold.
 CLICK_SECONDS = 0.35
 AUTO_RUN_WARNING = auto_run_warning(question=True)
+
+
+def latency_words(latency: ev.Latency) -> str:
+    """The status bar's line for a spoken turn: seconds after the end of speech, per stage."""
+    parts = []
+    for name, value in (("transcript", latency.transcript), ("first token", latency.first_token),
+                        ("first audio", latency.first_audio)):
+        since = latency.since_speech_end(value)
+        if since is not None:
+            parts.append(f"{name} {since:.2f} s")
+    return ("After you spoke: " + " · ".join(parts)) if parts else ""
 
 
 class MessageBox(QPlainTextEdit):
@@ -100,6 +112,8 @@ class MainWindow(QMainWindow):
     local_model_requested = Signal()
     #: Quit was chosen (the app shuts the engine down, then exits).
     quit_requested = Signal()
+    #: Esc in the window (the app stops the voice with it while the HUD shows).
+    escape_pressed = Signal()
 
     def __init__(self, bridge: Bridge, *, profiles: list[str] | None = None, profile: str = "",
                  push_to_talk: str = "F9") -> None:
@@ -114,7 +128,7 @@ class MainWindow(QMainWindow):
         #: Hide to the tray on close instead of quitting (set when a tray is shown).
         self.hide_on_close = False
         self._build_actions(profiles or [], profile, push_to_talk)
-        self._build_body()
+        self._build_body(push_to_talk)
         self._connect()
 
     # -- construction --------------------------------------------------------------------
@@ -164,13 +178,15 @@ class MainWindow(QMainWindow):
                 self.mute_action,
                 self.auto_run_action, *self.profile_actions, None, self.settings_action, self.quit_action]
 
-    def _build_body(self) -> None:
+    def _build_body(self, push_to_talk: str) -> None:
         body = QWidget()
         column = QVBoxLayout(body)
+        column.setContentsMargins(12, 8, 12, 10)
+        column.setSpacing(8)
         self.banner = QLabel("Starting…")
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
-        self.banner.setStyleSheet("background: #eceff1; padding: 6px;")
+        self.banner.setAccessibleName("Notice")
         column.addWidget(self.banner)
         self.first_run = QWidget()
         self.first_run.setObjectName("first-run")
@@ -179,45 +195,63 @@ class MainWindow(QMainWindow):
                                "with no account and no network."), 1)
         self.use_local = QPushButton("Use the local model")
         self.use_local.setObjectName("use-local")
+        self.use_local.setProperty("primary", True)
         self.use_local.clicked.connect(self.local_model_requested.emit)
         open_settings = QPushButton("Settings…")
+        open_settings.setObjectName("first-run-settings")
         open_settings.clicked.connect(self.settings_requested.emit)
         first.addWidget(self.use_local)
         first.addWidget(open_settings)
         self.first_run.hide()
         column.addWidget(self.first_run)
         self.chat = ChatView()
+        self.chat.set_push_to_talk(push_to_talk)
         column.addWidget(self.chat, 1)
         row = QHBoxLayout()
+        row.setSpacing(8)
         self.input = MessageBox()
         self.input.setObjectName("input")
-        self.input.setPlaceholderText("Type a message and press Enter (Shift+Enter: new line)")
-        self.input.setFixedHeight(64)
+        self.input.setAccessibleName("Message")
+        self.input.setPlaceholderText("Ask something, or hold the talk key… (Enter sends, Shift+Enter: new line)")
+        self.input.setFixedHeight(58)
+        self.input.setTabChangesFocus(True)  # Tab walks on to the buttons: the box is one line of thought
         row.addWidget(self.input, 1)
-        buttons = QVBoxLayout()
-        self.send_button = QPushButton("Send")
-        self.send_button.setObjectName("send")
         self.mic = MicButton()
+        self.mic.setAccessibleName("Hold to talk; click for hands-free")
         self.stop_button = QPushButton("Stop")
         self.stop_button.setObjectName("stop-button")
-        for button in (self.send_button, self.mic, self.stop_button):
-            buttons.addWidget(button)
-        row.addLayout(buttons)
+        self.stop_button.setAccessibleName("Stop")
+        self.stop_button.setToolTip("Stop speaking, the reply and the running code (Ctrl+.)")
+        self.send_button = QPushButton("Send")
+        self.send_button.setObjectName("send")
+        self.send_button.setAccessibleName("Send")
+        self.send_button.setProperty("primary", True)
+        for button in (self.mic, self.stop_button, self.send_button):
+            button.setMinimumHeight(34)
+            row.addWidget(button)
         column.addLayout(row)
         self.setCentralWidget(body)
-        self.level = QProgressBar()
-        self.level.setObjectName("level")
-        self.level.setRange(0, 100)
-        self.level.setTextVisible(False)
-        self.level.setFixedWidth(80)
         self.state_label = QLabel(AppState.IDLE.label)
         self.state_label.setObjectName("state")
+        self.state_label.setAccessibleName("Status")
+        # Only after a spoken turn: where the time went between the end of speech and the answer.
         self.latency_label = QLabel("")
         self.latency_label.setObjectName("latency")
+        self.latency_label.setAccessibleName("Voice latency")
+        self.latency_label.setToolTip("Seconds from the end of your speech to the transcript, the model's first "
+                                      "token and the first spoken audio")
+        self.level_label = QLabel("Mic")
+        self.level_label.setObjectName("level-label")
+        self.level = LevelMeter(12)
+        self.level.setFixedSize(12 * 4 + 11 * 2, 14)
+        self.level.setToolTip("Microphone level")
+        self.level_label.setBuddy(self.level)
         self.statusBar().addWidget(self.state_label)
         self.set_starting()
         self.statusBar().addPermanentWidget(self.latency_label)
+        self.statusBar().addPermanentWidget(self.level_label)
         self.statusBar().addPermanentWidget(self.level)
+        self._spoken_turn = False
 
     def _connect(self) -> None:
         bridge = self.bridge
@@ -234,6 +268,10 @@ class MainWindow(QMainWindow):
         self.mic.hold_started.connect(bridge.press)
         self.mic.hold_ended.connect(bridge.release)
         self.mic.clicked_short.connect(self._mic_clicked)
+        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        escape.setContext(Qt.ShortcutContext.WindowShortcut)
+        escape.activated.connect(self.escape_pressed.emit)
+        self.chat.decided.connect(self._decided)
         self.chat.block_added.connect(self._log_block)
         self.chat.output_finished.connect(self._log_output)
 
@@ -245,6 +283,8 @@ class MainWindow(QMainWindow):
             widget.setEnabled(False)
         self.state_label.setText(text)
         self.banner.setText(text)
+        self.banner.setProperty("kind", "")
+        repolish(self.banner)
         self.banner.show()
 
     def show_first_run(self) -> None:
@@ -259,11 +299,13 @@ class MainWindow(QMainWindow):
         for widget in (self.send_button, self.mic):
             widget.setEnabled(True)
         self.show_state(self.bridge.state)
+        self.input.setFocus()  # ready to type at once
         log.info("ready")
 
     def _failed(self, message: str) -> None:
         self.banner.setText(f"Could not start: {message}. Check the settings (Ctrl+,).")
-        self.banner.setStyleSheet("background: #ffebee; padding: 6px; color: #b71c1c;")
+        self.banner.setProperty("kind", "error")
+        repolish(self.banner)
         self.banner.show()
         self.show_state(AppState.ERROR)
         log.warning("start-up failed: %s", message)
@@ -344,13 +386,17 @@ class MainWindow(QMainWindow):
         elif isinstance(event, ev.TurnStarted):
             self.chat.add_user(event.text)
         elif isinstance(event, ev.TranscriptHeld):
+            self._spoken_turn = False  # what is sent will be typed text
             self.input.setPlainText(event.text)
             self.input.setFocus()
             self.chat.add_notice("Edit what you said, then press Enter to send it.")
         elif isinstance(event, ev.ConfirmationAnswered):
             self._answered_elsewhere(event)
         elif isinstance(event, ev.LevelChanged):
-            self.level.setValue(int(event.level * 100))
+            self.level.set_level(event.level)
+        elif isinstance(event, ev.SpeechEnded):
+            self._spoken_turn = True
+            self.level.clear()
         elif isinstance(event, ev.NothingHeard):
             if event.reason != "recording discarded":
                 self.chat.add_notice(f"Nothing heard ({event.reason}).")
@@ -363,7 +409,10 @@ class MainWindow(QMainWindow):
         id_ = str(content.get("id"))
         if not self.bridge.is_pending(id_) or id_ in self.dialogs:
             return  # auto-run, "always", or already answered by voice
+        # Asked twice, in the card and in the dialog: the first answer wins (the gate takes one).
+        self.chat.ask(dict(content))
         dialog = ApprovalDialog(dict(content), self)
+        dialog.run_button.setProperty("primary", True)
         dialog.decided.connect(self._decided)
         dialog.finished.connect(lambda _code, i=id_: self.dialogs.pop(i, None))
         self.dialogs[id_] = dialog
@@ -373,11 +422,18 @@ class MainWindow(QMainWindow):
         log.info("approval dialog shown: %s %s", id_, content.get("format"))
 
     def _decided(self, id_: str, decision: Decision) -> None:
+        # From the dialog or the card, whichever was first: the other one goes away.
+        in_card = self.sender() is self.chat
         if self.bridge.answer(id_, decision):
+            where = "in the chat" if in_card else "in the dialog"
             verb = "Approved" if decision.action == "run" else f"Declined ({decision.reason})"
-            self.chat.add_notice(f"{verb} in the dialog.")
-            log.info("approval %s: %s", id_, decision.action)
+            self.chat.answered(id_, decision.action, f"{verb} {where}")
+            dialog = self.dialogs.pop(id_, None)
+            if dialog is not None and in_card:
+                dialog.dismiss()
+            log.info("approval %s: %s (%s)", id_, decision.action, where)
         else:
+            self.chat.answered(id_, "decline")
             self.chat.add_notice("That request was no longer open.")
 
     def _answered_elsewhere(self, event: ev.ConfirmationAnswered) -> None:
@@ -387,6 +443,7 @@ class MainWindow(QMainWindow):
         if dialog is not None:
             dialog.dismiss()
         verb = "Approved" if event.action == "run" else "Declined"
+        self.chat.answered(event.id, event.action, f"{verb} by voice")
         self.chat.add_notice(f"{verb} by voice" + (f" ({event.reason})." if event.reason else "."))
 
     def _finished(self, event: ev.TurnFinished) -> None:
@@ -394,8 +451,12 @@ class MainWindow(QMainWindow):
             if not self.bridge.is_pending(id_):
                 self.dialogs.pop(id_, None)
                 dialog.dismiss()
+        for id_, card in list(self.chat.cards.items()):
+            if card.asking and not self.bridge.is_pending(id_):
+                card.answered("decline", "The turn ended before an answer")
         line = event.latency.line()
-        self.latency_label.setText(line)
+        self.latency_label.setText(latency_words(event.latency) if self._spoken_turn else "")
+        self._spoken_turn = False
         if event.cancelled:
             self.chat.add_notice("Stopped.")
         log.info("turn finished: %s | reply: %s", line, event.reply.strip().replace("\n", " ")[:500])

@@ -22,6 +22,7 @@ from scripted_llm import ScriptedLLM, cut, text, tool_call
 from voice_env import Utterances, utterance
 
 from oi_voice import Interpreter
+from oi_voice.core.approval import Decision
 from oi_voice.ui.approval import ApprovalDialog
 from oi_voice.ui.bridge import Bridge
 from oi_voice.ui.chatview import OutputBlock, TextBlock
@@ -136,8 +137,25 @@ def test_typed_message_dialog_run_and_the_output_in_the_window(make_app: Callabl
     assert [b.text for b in replies] == ["It is **42**."]  # type: ignore[attr-defined]
     assert app.window.input.toPlainText() == ""
     assert app.window.dialogs == {}
-    assert app.window.latency_label.text().startswith("latency after speech end: transcript")
+    assert app.window.latency_label.text() == ""  # a typed turn has no speech to measure from (issue 17)
     assert app.bridge.state is AppState.IDLE and app.window.state_label.text() == "Ready"
+
+
+def test_run_in_the_card_wins_over_the_dialog(make_app: Callable[..., App], llm_server: ScriptedLLM) -> None:
+    llm_server.add(tool_call("python", "print(6 * 7)"), text("It is 42."))
+    app = make_app()
+    app.type("what is six times seven")
+    dialog = app.dialog()
+    card = app.window.chat.cards[dialog.id]
+    assert card.asking and card.code == "print(6 * 7)"
+    app.qtbot.mouseClick(card.run_button, Qt.MouseButton.LeftButton)  # the card first: the dialog goes
+    app.qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5000)
+    assert app.window.dialogs == {} and not card.asking
+    finished = app.wait_for(ev.TurnFinished)
+    assert finished.error is None and card.state == "done"
+    outputs = app.blocks(OutputBlock)
+    assert [o.text for o in outputs] == ["42\n"]  # type: ignore[attr-defined]
+    assert not app.bridge.answer(dialog.id, Decision.decline("late"))  # the dialog's answer would come too late
 
 
 def test_decline_with_a_reason_is_told_to_the_model(make_app: Callable[..., App], llm_server: ScriptedLLM,
