@@ -25,7 +25,7 @@ import logging
 import os
 import secrets
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,8 @@ PROFILE_KEYS: dict[str, str] = {
     "language": "voice.language",
     "tts_voice": "voice.tts_voice",
     "tts_rate": "voice.tts_rate",
+    "tts_engine": "voice.tts_engine",
+    "piper_voices": "voice.piper_voices",
     "input_device": "voice.input_device",
     "output_device": "voice.output_device",
     "push_to_talk": "voice.push_to_talk",
@@ -101,6 +103,10 @@ class AppSettings:
     tts_voice: str | None = None
     #: ``voice.tts_rate`` in words per minute; None: the voice's default.
     tts_rate: int | None = None
+    #: ``voice.tts_engine``: "auto" (Piper where it has a voice for the language), "piper", "pyttsx3".
+    tts_engine: str = "auto"
+    #: ``voice.piper_voices``: language code -> a Piper voice (.onnx or its folder); English has one built in.
+    piper_voices: dict[str, str] = field(default_factory=dict)
     #: ``voice.input_device``; None: the system default microphone.
     input_device: str | None = None
     #: ``voice.output_device``; None: the system default speaker.

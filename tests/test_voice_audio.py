@@ -19,8 +19,10 @@ from voice_env import Pulse, Utterances, pulse, stt, utterance, words
 from oi_voice.errors import AudioDeviceError
 from oi_voice.voice.capture import Capture, Microphone, Utterance, list_devices, resolve_device
 from oi_voice.voice.events import LevelChanged, SpeakingStarted, SpeechEnded, SpeechStarted, VoiceEvent
+from oi_voice.voice.playback import SoundDeviceSpeaker
+from oi_voice.voice.speech_queue import SpeechQueue
 from oi_voice.voice.stt import SpeechToText
-from oi_voice.voice.tts import SoundDeviceSpeaker, SpeechQueue, Synthesizer
+from oi_voice.voice.tts import Synthesizer
 
 __all__ = ["pulse", "stt", "utterance"]  # fixtures used by name
 

@@ -51,6 +51,9 @@ API_BASE_EXAMPLE = "http://localhost:11434/v1"
 SYSTEM_DEFAULT = "(system default)"
 DEFAULT = "(default)"
 DETECT = "(detect)"
+#: The text-to-speech engines offered (``voice.tts_engine`` value, label).
+TTS_ENGINES = (("auto", "Automatic (Piper where it has a voice)"), ("piper", "Piper"),
+               ("pyttsx3", "System voice (pyttsx3)"))
 #: The speech rate box's range; one below the minimum shows DEFAULT and means None.
 RATE_MIN, RATE_MAX = 80, 400
 
@@ -139,6 +142,17 @@ class SettingsDialog(QDialog):
         self.language.setEditable(True)
         self.language.addItems((DETECT, *LANGUAGES))
         self.tts_voice = _named(QComboBox(), "tts_voice")
+        self.tts_engine = _named(QComboBox(), "tts_engine")
+        for value, label in TTS_ENGINES:
+            self.tts_engine.addItem(label, value)
+        self.piper_voice = _named(QLineEdit(), "piper_voice")
+        self.piper_voice.setPlaceholderText("built in for English; else a .onnx voice or its folder")
+        self.piper_voice.setToolTip("A Piper voice (.onnx with its .onnx.json) for the spoken language.")
+        self.piper_browse = _named(QPushButton("Browse…"), "piper_browse")
+        self.piper_browse.clicked.connect(self.browse_piper_voice)
+        piper_row = QHBoxLayout()
+        piper_row.addWidget(self.piper_voice, 1)
+        piper_row.addWidget(self.piper_browse)
         self.tts_rate = _named(QSpinBox(), "tts_rate")
         self.tts_rate.setRange(RATE_MIN - 1, RATE_MAX)
         self.tts_rate.setSpecialValueText(DEFAULT)
@@ -185,7 +199,11 @@ class SettingsDialog(QDialog):
         stt_label.setBuddy(self.stt_model)
         form.addRow(stt_label, stt_row)
         form.addRow("&Language:", self.language)
-        form.addRow("&Voice:", self.tts_voice)
+        form.addRow("Speech &engine:", self.tts_engine)
+        piper_label = QLabel("&Piper voice:")
+        piper_label.setBuddy(self.piper_voice)
+        form.addRow(piper_label, piper_row)
+        form.addRow("System &voice:", self.tts_voice)
         form.addRow("&Rate:", self.tts_rate)
         form.addRow("&Microphone:", self.input_device)
         form.addRow("Spea&ker:", self.output_device)
@@ -226,6 +244,12 @@ class SettingsDialog(QDialog):
         stt = self.stt_model.currentText().strip()
         language = self.language.currentText().strip()
         rate = self.tts_rate.value()
+        piper_voices = dict(self._filled.piper_voices)
+        spoken = _language_code(None if language in ("", DETECT) else language)
+        if self.piper_voice.text().strip():
+            piper_voices[spoken] = self.piper_voice.text().strip()
+        else:
+            piper_voices.pop(spoken, None)
         return AppSettings(
             profile=profile,
             model=self.model.currentText().strip(),
@@ -235,6 +259,8 @@ class SettingsDialog(QDialog):
             language=None if language in ("", DETECT) else language,
             tts_voice=_choice(self.tts_voice, DEFAULT),
             tts_rate=None if rate < RATE_MIN else rate,
+            tts_engine=str(self.tts_engine.currentData() or "auto"),
+            piper_voices=piper_voices,
             input_device=_choice(self.input_device, SYSTEM_DEFAULT),
             output_device=_choice(self.output_device, SYSTEM_DEFAULT),
             push_to_talk=self.push_to_talk.keySequence().toString(QKeySequence.SequenceFormat.PortableText),
@@ -263,6 +289,15 @@ class SettingsDialog(QDialog):
         if folder:
             self.stt_model.setEditText(folder)
 
+    def browse_piper_voice(self) -> None:
+        """Pick a Piper voice file (.onnx; its .onnx.json must be beside it)."""
+        current = Path(self.piper_voice.text().strip()).expanduser()
+        start = str(current.parent if current.is_file() else current if current.is_dir() else Path.home())
+        path, _filter = QFileDialog.getOpenFileName(self, "Piper voice", start, "Piper voices (*.onnx)",
+                                                    options=QFileDialog.Option.DontUseNativeDialog)
+        if path:
+            self.piper_voice.setText(path)
+
     # -- internals --
 
     def _fill(self, settings: AppSettings) -> None:
@@ -273,6 +308,8 @@ class SettingsDialog(QDialog):
         self.stt_model.setEditText(settings.stt_model or STT_SUGGESTIONS[0])
         self.language.setEditText(settings.language or DETECT)
         _set_choices(self.tts_voice, DEFAULT, self._voices, settings.tts_voice)
+        self.tts_engine.setCurrentIndex(max(0, self.tts_engine.findData(settings.tts_engine)))
+        self.piper_voice.setText(settings.piper_voices.get(_language_code(settings.language), ""))
         rate = settings.tts_rate
         if rate is not None and not RATE_MIN <= rate <= RATE_MAX:  # a hand-written profile may go further
             self.tts_rate.setRange(min(RATE_MIN, rate) - 1, max(RATE_MAX, rate))
@@ -353,6 +390,11 @@ def _set_choices(box: QComboBox, none_text: str, names: list[str], current: str 
         items.append(current)  # a saved choice that is not there now (unplugged) must not be lost
     box.addItems(items)
     box.setCurrentIndex(0 if not current else items.index(current) + 1)
+
+
+def _language_code(language: str | None) -> str:
+    """The key of ``piper_voices`` for a spoken language (detect: English)."""
+    return (language or "en").replace("_", "-").split("-")[0].lower()
 
 
 def _choice(box: QComboBox, none_text: str) -> str | None:

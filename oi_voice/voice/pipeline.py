@@ -51,10 +51,12 @@ from oi_voice.voice.events import (
     VoiceError,
     VoiceEvent,
 )
+from oi_voice.voice.playback import SoundDeviceSpeaker, Speaker
 from oi_voice.voice.sentences import SentenceSplitter
+from oi_voice.voice.speech_queue import SpeechQueue
 from oi_voice.voice.speech_text import code_sentence, speakable
 from oi_voice.voice.stt import SpeechToText
-from oi_voice.voice.tts import SoundDeviceSpeaker, Speaker, SpeechQueue, Synthesizer
+from oi_voice.voice.tts import Synthesizer
 
 if TYPE_CHECKING:
     from oi_voice.core.interpreter import Interpreter
@@ -81,8 +83,13 @@ class VoiceConfig:
     #: Seconds of audio kept from before push-to-talk was pressed.
     preroll: float = 1.0
     speak_replies: bool = True
+    #: pyttsx3's voice (system voices): an id, a name or a language code.
     tts_voice: str | None = None
     tts_rate: int | None = None
+    #: "auto" (Piper where it has a voice for the language, else pyttsx3), "piper" or "pyttsx3".
+    tts_engine: str = "auto"
+    #: Piper voice per language code: a .onnx or a folder holding one (en has a bundled voice).
+    piper_voices: dict[str, str] = field(default_factory=dict)
     confirm_by_voice: bool = True
     barge_in: bool = True
     #: Seconds to wait for a spoken answer to start.
@@ -185,8 +192,9 @@ class VoiceSession:
                 self.speaker_error = str(exc)
                 self._error(f"{exc}; replies will not be spoken")
         if speaker is not None:
-            self.speech = SpeechQueue(Synthesizer(self.config.tts_voice, self.config.tts_rate), speaker,
-                                      self.events.emit)
+            synthesizer = Synthesizer(self.config.tts_voice, self.config.tts_rate, engine=self.config.tts_engine,
+                                      language=self.config.language, piper_voices=self.config.piper_voices)
+            self.speech = SpeechQueue(synthesizer, speaker, self.events.emit)
             self.speech.start()
         source = self._source
         if source is None and self._want_microphone:

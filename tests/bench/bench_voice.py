@@ -221,7 +221,9 @@ def _first_audio(running: Any, utterances: Any, reps: int) -> dict[str, Any]:
 
 def _barge_in(running: Any, reps: int) -> dict[str, Any]:
     from oi_voice.voice.events import SpeakingStarted, VoiceEvent
-    from oi_voice.voice.tts import SoundDeviceSpeaker, SpeechQueue, Synthesizer
+    from oi_voice.voice.playback import SoundDeviceSpeaker
+    from oi_voice.voice.speech_queue import SpeechQueue
+    from oi_voice.voice.tts import Synthesizer
 
     started = threading.Event()
 

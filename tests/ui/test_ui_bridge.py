@@ -30,7 +30,7 @@ from oi_voice.ui.window import MainWindow
 from oi_voice.voice import events as ev
 from oi_voice.voice.capture import FileAnswers, Utterance, WavSource
 from oi_voice.voice.pipeline import VoiceConfig, VoiceSession
-from oi_voice.voice.tts import WavFileSpeaker
+from oi_voice.voice.playback import WavFileSpeaker
 
 __all__ = ["utterance"]  # a fixture used by name
 
