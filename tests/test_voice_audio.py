@@ -122,10 +122,11 @@ def test_silence_is_not_an_utterance(pulse: Pulse, mic_capture: tuple[Capture, E
     assert text == "", text
 
 
-@pytest.fixture
-def speech(pulse: Pulse) -> Iterator[tuple[SpeechQueue, Events]]:
+@pytest.fixture(params=["piper", "pyttsx3"])
+def speech(pulse: Pulse, request: pytest.FixtureRequest) -> Iterator[tuple[SpeechQueue, Events]]:
+    """A sentence queue on the default speaker, once with each engine."""
     events = Events()
-    queue = SpeechQueue(Synthesizer(), SoundDeviceSpeaker(), events)
+    queue = SpeechQueue(Synthesizer(engine=request.param), SoundDeviceSpeaker(), events)
     queue.start()
     queue.synthesizer.wait_ready(30)
     yield queue, events

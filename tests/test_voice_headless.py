@@ -161,5 +161,5 @@ def test_microphone_in_speaker_out(pulse: Pulse, env: dict[str, str], tmp_path: 
     assert "code (shell):\n    uname -s" in out and "Linux" in out
     assert "latency after speech end:" in out
     said = words(stt.transcribe(audio).text)
-    # tiny.en hears the recorded espeak voice variously ("one line" once came back "one night").
-    assert "running one" in said and "we are on" in said, said
+    # tiny.en writes Piper's "We are" as "We're" at times (sentences played back to back).
+    assert "running one" in said and ("we are on" in said or "we re on" in said), said

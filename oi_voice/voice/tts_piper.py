@@ -25,6 +25,9 @@ from oi_voice.voice.tts_base import Clip, Job, SynthesisWorker, VoiceInfo, Worke
 
 #: Words per minute Piper's voices speak at with ``length_scale`` 1 (measured on en_US-joe-medium).
 PIPER_WPM = 170
+#: Silence after each sentence: Piper's audio stops at the last phoneme, and sentences played
+#: back to back run together ("We are on Linux" after a sentence was heard as "with our on Linux").
+SENTENCE_PAUSE = 0.25
 
 
 def bundled_voice(language: str | None) -> Path | None:
@@ -74,7 +77,7 @@ class PiperWorker(SynthesisWorker):
 
     @classmethod
     def get(cls, model: Path) -> PiperWorker:
-        """The worker of ``model`` (started on first use; a resolved path)."""
+        """The worker of ``model`` (started on first use; an absolute path)."""
         with cls._instances_lock:
             worker = cls._instances.get(model)
             if worker is None:
@@ -110,8 +113,11 @@ class PiperWorker(SynthesisWorker):
         return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, dtype=np.float32)
 
     def render(self, engine: Any, job: Job) -> Clip:
-        """One sentence (Piper splits none: the sentence queue already did)."""
-        return Clip(job.text, self._synthesize(engine, job.text, job.rate), self.rate)
+        """One sentence (Piper splits none: the sentence queue already did), and a pause after it."""
+        samples = self._synthesize(engine, job.text, job.rate)
+        if samples.size:
+            samples = np.concatenate([samples, np.zeros(int(SENTENCE_PAUSE * self.rate), dtype=np.float32)])
+        return Clip(job.text, samples, self.rate)
 
 
 class PiperSynthesizer(WorkerSynthesizer):
@@ -128,7 +134,7 @@ class PiperSynthesizer(WorkerSynthesizer):
         self.model = Path(model)
 
     def _get_worker(self) -> PiperWorker:
-        return PiperWorker.get(self.model.resolve())
+        return PiperWorker.get(self.model.absolute())
 
 
 def _first_line(exc: BaseException) -> str:
