@@ -35,6 +35,11 @@ log = logging.getLogger("oi_voice.voice")
 
 #: Samples per block: 32 ms, also the window silero wants at 16 kHz.
 BLOCK = 512
+#: Seconds of recent audio a hands-free ``listen()`` searches for speech that began before it
+#: was called: a front end says "listening", and on a busy machine the call comes late.
+LOOKBACK = 2.0
+#: Seconds kept before the start of a hands-free utterance.
+LEAD_IN = 0.5
 
 
 def sounddevice() -> ModuleType:
@@ -360,6 +365,11 @@ _IDLE, _PTT, _LISTEN = "idle", "ptt", "listen"
 class Capture:
     """Reads an AudioSource on its own thread: pre-roll, level, push-to-talk and VAD turns.
 
+    The recent audio (``preroll`` s, and at least :data:`LOOKBACK` s) is kept: push-to-talk
+    starts its utterance ``preroll`` s before the press, and a hands-free :meth:`listen`
+    runs the VAD over the last :data:`LOOKBACK` s, so speech that began between a
+    "listening" prompt and the call (a busy machine) keeps its first word.
+
     ``on_event`` receives LevelChanged (at most ~15 per second), SpeechStarted and
     SpeechEnded, on the capture thread.
     """
@@ -374,8 +384,9 @@ class Capture:
         self.min_speech = min_speech
         self.max_utterance = max_utterance
         self._emit = on_event or (lambda _e: None)
-        self._preroll: collections.deque[Samples] = collections.deque(
-            maxlen=max(1, int(preroll * SAMPLE_RATE / BLOCK) + 1))
+        self._preroll_blocks = max(1, int(preroll * SAMPLE_RATE / BLOCK) + 1)
+        self._recent: collections.deque[Samples] = collections.deque(
+            maxlen=max(self._preroll_blocks, int(LOOKBACK * SAMPLE_RATE / BLOCK) + 1))
         self._cond = threading.Condition()
         self._mode = _IDLE
         self._buffer: list[Samples] = []
@@ -426,7 +437,7 @@ class Capture:
     def press(self) -> None:
         """Start recording an utterance, beginning with the pre-roll."""
         with self._cond:
-            self._buffer = list(self._preroll)
+            self._buffer = list(self._recent)[-self._preroll_blocks:]
             self._mode = _PTT
 
     def release(self) -> Utterance:
@@ -451,19 +462,17 @@ class Capture:
         """Wait up to ``timeout`` s for speech to start, then until ``vad_silence`` s of silence.
 
         Returns the utterance (with up to ~0.5 s before the speech started), or None when
-        nobody spoke, ``cancel`` was set, or the capture stopped.
+        nobody spoke, ``cancel`` was set, or the capture stopped. Speech still going on
+        from the last :data:`LOOKBACK` s counts (its start is kept); speech that already
+        ended before the call does not.
         """
         if self._vad is None:
             raise AudioDeviceError("hands-free listening needs the VAD: start the capture with vad=True")
         with self._cond:
-            keep = max(1, int(0.5 * SAMPLE_RATE / BLOCK))
-            self._buffer = list(self._preroll)[-keep:]
-            self._vad.reset()
-            self._pending = np.zeros(0, dtype=np.float32)
-            self._in_speech = False
-            self._voiced = self._speech_samples = self._silence_samples = 0
-            self._result = None
-            self._mode = _LISTEN
+            events = self._look_back()
+        for event in events:
+            self._emit(event)
+        with self._cond:
             deadline = time.monotonic() + timeout
             while self._result is None and self._running.is_set():
                 if cancel is not None and cancel.is_set():
@@ -478,6 +487,38 @@ class Capture:
             self._mode = _IDLE
             self._buffer = []
         return result
+
+    def _reset_listening(self) -> None:
+        assert self._vad is not None
+        self._vad.reset()
+        self._buffer = []
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._in_speech = False
+        self._voiced = self._speech_samples = self._silence_samples = 0
+        self._result = None
+
+    def _look_back(self) -> list[VoiceEvent]:
+        """Start listening (under the lock) with the recent audio run through the VAD.
+
+        Speech in progress there becomes the start of the utterance. An utterance that
+        already ended there is old (an earlier answer, an echo): it is dropped, and
+        listening starts afresh from the last :data:`LEAD_IN` s.
+        """
+        self._reset_listening()
+        self._mode = _LISTEN
+        now = time.monotonic()
+        recent = list(self._recent)[-int(LOOKBACK * SAMPLE_RATE / BLOCK):]
+        events: list[VoiceEvent] = []
+        for block in recent:
+            events += self._listen_block(block, now)
+            if self._result is not None:
+                break
+        if self._result is not None:
+            self._reset_listening()
+            self._mode = _LISTEN
+            self._buffer = recent[-max(1, int(LEAD_IN * SAMPLE_RATE / BLOCK)):]
+            return []
+        return events
 
     # -- the reader thread -----------------------------------------------------------------
 
@@ -503,7 +544,7 @@ class Capture:
                 self._emit(LevelChanged(self._level))
             events: list[VoiceEvent] = []
             with self._cond:
-                self._preroll.append(block)
+                self._recent.append(block)
                 if self._mode == _PTT:
                     self._buffer.append(block)
                 elif self._mode == _LISTEN:
@@ -537,8 +578,8 @@ class Capture:
             else:
                 self._silence_samples += BLOCK
         if not self._in_speech:
-            # Keep only the last half second before speech: the pre-roll of this utterance.
-            keep = max(1, int(0.5 * SAMPLE_RATE / BLOCK))
+            # Keep only the last half second before speech: the lead-in of this utterance.
+            keep = max(1, int(LEAD_IN * SAMPLE_RATE / BLOCK))
             if len(self._buffer) > keep:
                 del self._buffer[:-keep]
             return events

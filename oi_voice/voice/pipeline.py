@@ -211,10 +211,16 @@ class VoiceSession:
                 self._error(f"{exc}; typed chat still works")
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        """Wait until the speech model is loaded and warm (raises its load error)."""
+        """Wait until the speech model and voice are loaded and warm (raises their load error).
+
+        And until the microphone delivers audio: the first stream can take seconds to
+        open on a busy machine, and what is said before is lost.
+        """
         self.stt.wait_ready(timeout)
         if self.speech is not None:
             self.speech.synthesizer.wait_ready(timeout)
+        if self.capture is not None and not self.capture.first_block.wait(timeout):
+            self._error(f"the microphone delivered no audio within {timeout:.0f} s")
 
     def close(self) -> None:
         """Stop everything: the turn, speech, the microphone, the workers."""
