@@ -152,7 +152,12 @@ class Synthesizer:
 
         Raises OIVoiceError only when no engine at all can speak (pyttsx3 failed too).
         """
-        self.engine_for(self.language, timeout).wait_ready(timeout)
+        engine = self.engine_for(self.language, timeout)
+        engine.wait_ready(timeout)
+        if isinstance(engine, PiperSynthesizer):
+            log.info("speaking %s with the Piper voice %s", self.language, engine.model)
+        else:
+            log.info("speaking %s with the system voice (pyttsx3)", self.language)
 
     def submit(self, text: str) -> concurrent.futures.Future[Clip]:
         """Queue ``text`` on its language's engine; the future resolves to its Clip."""

@@ -92,7 +92,10 @@ class PiperWorker(SynthesisWorker):
             raise OIVoiceError("Piper is not installed (pip install 'oi-voice[voice]')") from exc
         try:
             voice = PiperVoice.load(self.model)
-        except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
+        except KeyError as exc:
+            raise OIVoiceError(f"the Piper voice {self.model} could not be loaded: "
+                               f"its .onnx.json has no {exc}") from exc
+        except (OSError, ValueError, TypeError, json.JSONDecodeError) as exc:
             raise OIVoiceError(f"the Piper voice {self.model} could not be loaded: {exc}") from exc
         except Exception as exc:  # onnxruntime's own errors (InvalidProtobuf, Fail ...)
             raise OIVoiceError(f"the Piper voice {self.model} could not be loaded: {_first_line(exc)}") from exc
