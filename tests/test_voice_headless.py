@@ -72,20 +72,20 @@ def test_file_in_file_out_one_turn_end_to_end(env: dict[str, str], tmp_path: Pat
 def test_the_reply_is_spoken_by_piper_by_default_and_by_pyttsx3_when_the_voice_is_broken(
         env: dict[str, str], tmp_path: Path, llm_server: ScriptedLLM, utterance: Utterances,
         stt: SpeechToText) -> None:
-    question = utterance("what operating system are we on")
+    question = utterance("what is two plus two")
     broken = tmp_path / "broken-voice"
     broken.mkdir()
     (broken / "voice.onnx").write_bytes(b"not a model")
     (broken / "voice.onnx.json").write_text("{}")
     for voice, engine in (("tts_engine: auto", "the Piper voice "), (f"piper_voices: {{en: {broken}}}", "the system voice (pyttsx3)")):
-        llm_server.add(text("We are on Linux."))
+        llm_server.add(text("The answer is four."))
         reply = tmp_path / "reply.wav"
         done = run(["--headless", "--input", str(question), "--output", str(reply), "-v", *model_flags(llm_server),
                     *voice_profile(tmp_path, voice)], env, tmp_path)
         assert done.returncode == 0, done.stderr
         assert f"speaking en with {engine}" in done.stderr, done.stderr
         said = words(stt.transcribe(load_audio_file(reply)).text)
-        assert "we are on" in said, said  # espeak's "Linux" comes back as "the list" at times
+        assert "answer" in said and "four" in said, said
     # The broken voice is named, and the turn went on without a traceback.
     assert f"the Piper voice {broken / 'voice.onnx'} could not be loaded" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
