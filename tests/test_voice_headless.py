@@ -85,7 +85,7 @@ def test_the_reply_is_spoken_by_piper_by_default_and_by_pyttsx3_when_the_voice_i
         assert done.returncode == 0, done.stderr
         assert f"speaking en with {engine}" in done.stderr, done.stderr
         said = words(stt.transcribe(load_audio_file(reply)).text)
-        assert "answer" in said and "four" in said, said
+        assert "the answer is" in said and said.split()[-1] in ("four", "for"), said  # homophones to tiny.en
     # The broken voice is named, and the turn went on without a traceback.
     assert f"the Piper voice {broken / 'voice.onnx'} could not be loaded" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
