@@ -77,7 +77,8 @@ def test_the_reply_is_spoken_by_piper_by_default_and_by_pyttsx3_when_the_voice_i
     broken.mkdir()
     (broken / "voice.onnx").write_bytes(b"not a model")
     (broken / "voice.onnx.json").write_text("{}")
-    for voice, engine in (("tts_engine: auto", "the Piper voice "), (f"piper_voices: {{en: {broken}}}", "the system voice (pyttsx3)")):
+    for voice, engine in (("tts_engine: auto", "the Piper voice "),
+                          (f"piper_voices: {{en: {broken}}}", "the system voice (pyttsx3)")):
         llm_server.add(text("The answer is four."))
         reply = tmp_path / "reply.wav"
         done = run(["--headless", "--input", str(question), "--output", str(reply), "-v", *model_flags(llm_server),
