@@ -147,3 +147,17 @@ def test_each_sentence_picks_its_language_by_script() -> None:
     assert script_language("我们在用 Linux。") == "zh"
     assert script_language("리눅스입니다.") == "ko"
     assert script_language("リナックスです。") == "ja"
+
+
+def test_the_engine_and_piper_voices_come_from_a_profile(tmp_path: Path) -> None:
+    from oi_voice.profiles import ProfileError, load_profile
+    from oi_voice.voice.pipeline import VoiceConfig
+
+    path = tmp_path / "mine.yaml"
+    path.write_text("voice:\n  tts_engine: pyttsx3\n  piper_voices:\n    de: /voices/de_DE-thorsten-medium.onnx\n")
+    config = VoiceConfig.from_settings(load_profile(path).voice)
+    assert (config.tts_engine, config.piper_voices) == ("pyttsx3", {"de": "/voices/de_DE-thorsten-medium.onnx"})
+    assert (VoiceConfig().tts_engine, VoiceConfig().piper_voices) == ("auto", {})
+    path.write_text("voice:\n  tts_engine: espeak\n")
+    with pytest.raises(ProfileError, match="tts_engine"):
+        load_profile(path)
