@@ -10,6 +10,8 @@ the engine (``make_engine``, run once in the thread) and how to render one job
 from __future__ import annotations
 
 import concurrent.futures
+import ctypes
+import ctypes.util
 import logging
 import queue
 import threading
@@ -117,6 +119,9 @@ class SynthesisWorker:
         """Synthesize one job with ``engine``, in the worker thread."""
         raise NotImplementedError
 
+    def idle(self) -> None:
+        """Called in the worker thread when no sentence waits (after warm-up, after a reply)."""
+
     def _main(self) -> None:
         try:
             engine = self.make_engine()
@@ -128,6 +133,8 @@ class SynthesisWorker:
             engine = None
         self.ready.set()
         while True:
+            if engine is not None and self._jobs.empty():
+                self.idle()
             job = self._jobs.get()
             if not job.future.set_running_or_notify_cancel():
                 continue
@@ -198,6 +205,22 @@ class WorkerSynthesizer:
 
     def close(self) -> None:
         """Nothing to release: the shared worker lives as long as the process."""
+
+
+def release_freed_memory() -> None:
+    """Give memory freed by the engine back to the system (glibc keeps it per thread otherwise).
+
+    Measured with Piper: ~50 MB of an idle app's RSS were freed buffers of synthesis
+    kept in the worker thread's malloc arena. A no-op where the C library is not glibc.
+    """
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return
+    try:
+        trim = ctypes.CDLL(libc_name).malloc_trim
+    except (OSError, AttributeError):  # musl, macOS, Windows: no malloc_trim
+        return
+    trim(0)
 
 
 def wait_clip(future: concurrent.futures.Future[Clip], timeout: float) -> Clip:

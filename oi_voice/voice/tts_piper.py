@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from oi_voice.errors import OIVoiceError
-from oi_voice.voice.tts_base import Clip, Job, SynthesisWorker, VoiceInfo, WorkerSynthesizer
+from oi_voice.voice.tts_base import Clip, Job, SynthesisWorker, VoiceInfo, WorkerSynthesizer, release_freed_memory
 
 #: Words per minute Piper's voices speak at with ``length_scale`` 1 (measured on en_US-joe-medium).
 PIPER_WPM = 170
@@ -123,6 +123,10 @@ class PiperWorker(SynthesisWorker):
         config = SynthesisConfig(length_scale=PIPER_WPM / rate if rate else None)
         chunks = [chunk.audio_float_array for chunk in voice.synthesize(text, config)]
         return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, dtype=np.float32)
+
+    def idle(self) -> None:
+        """Between replies: hand the buffers of synthesis back (the app idles with this voice loaded)."""
+        release_freed_memory()
 
     def render(self, engine: Any, job: Job) -> Clip:
         """One sentence (Piper splits none: the sentence queue already did), and a pause after it."""
