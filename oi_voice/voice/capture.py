@@ -251,10 +251,11 @@ class WavSource:
     With ``realtime`` the blocks come at the pace a microphone would deliver them;
     after the file, ``tail`` seconds of silence follow (a speaker who went quiet),
     then :meth:`read` returns None. ``finished`` is set when the file's audio is out.
+    With ``hold`` there is silence until :meth:`play` (the speaker starts talking then).
     """
 
     def __init__(self, audio: str | Path | Samples, *, realtime: bool = True, lead: float = 0.0,
-                 tail: float = 3.0, block: int = BLOCK) -> None:
+                 tail: float = 3.0, block: int = BLOCK, hold: bool = False) -> None:
         if isinstance(audio, (str, Path)):
             self.name = f"file {audio}"
             samples = load_audio_file(audio)
@@ -268,9 +269,17 @@ class WavSource:
         self.realtime = realtime
         self.block = block
         self._pos = 0
+        self._held = 0  # samples of silence delivered while held
         self._t0 = 0.0
+        self._playing = threading.Event()
+        if not hold:
+            self._playing.set()
         self.finished = threading.Event()
         self._stopped = threading.Event()
+
+    def play(self) -> None:
+        """Start saying the file (a source made with ``hold``)."""
+        self._playing.set()
 
     def start(self) -> None:
         """Start the clock."""
@@ -283,13 +292,16 @@ class WavSource:
             self._stopped.wait(timeout)
             return None
         if self.realtime:
-            due = self._t0 + (self._pos + self.block) / SAMPLE_RATE
+            due = self._t0 + (self._held + self._pos + self.block) / SAMPLE_RATE
             wait = due - time.monotonic()
             if wait > timeout:
                 self._stopped.wait(timeout)  # a device clock, not synchronisation
                 return None
             if wait > 0:
                 self._stopped.wait(wait)
+        if not self._playing.is_set():
+            self._held += self.block
+            return np.zeros(self.block, dtype=np.float32)
         block = self._data[self._pos:self._pos + self.block]
         self._pos += block.size
         if self._pos >= self._speech_samples:
