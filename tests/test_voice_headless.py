@@ -209,8 +209,8 @@ def test_microphone_in_speaker_out(pulse: Pulse, env: dict[str, str], tmp_path: 
     assert "code (shell):\n    uname -s" in out and "Linux" in out
     assert "latency after speech end:" in out
     said = words(stt.transcribe(audio).text)
-    # tiny.en writes Piper's "We are" as "We're" at times (sentences played back to back).
-    assert "running one" in said and ("we are on" in said or "we re on" in said), said
+    # tiny.en writes Piper's "We are" as "We're" or "We'd are" at times; "on Linux" it hears.
+    assert "running one" in said and "on linux" in said, said
 
 
 @pytest.mark.parametrize("engine", ["piper", "pyttsx3"])
