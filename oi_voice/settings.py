@@ -88,7 +88,8 @@ class DialogField:
     placeholder: str = ""
     #: ``key``: one key to hold (push-to-talk); ``folder``: a drop-down with a Browse button.
     #: ``checklist``: a list of ticks, one per entry of ``options`` (a ``list[str]`` setting).
-    widget: Literal["auto", "key", "folder", "checklist"] = "auto"
+    #: ``language_file``: a file for the spoken language, kept in a ``dict`` setting by language code.
+    widget: Literal["auto", "key", "folder", "checklist", "language_file"] = "auto"
     #: What the dialog shows when the profile does not set the key (default: the setting's default).
     unset: Any = ENGINE_DEFAULT
     #: Place in its group: fields go by (order, declaration order).
@@ -402,9 +403,18 @@ SCHEMA = Schema([
        flag_help="silence that ends a hands-free utterance (default 0.7)", **_V),
     _s("voice.preroll", "float", 1.0, "seconds of audio kept from before push-to-talk was pressed", minimum=0, **_V),
     _s("voice.speak_replies", "bool", True, "read replies aloud", **_V),
+    _s("voice.tts_engine", "choice", "auto", "text-to-speech engine: auto (Piper where it has a voice for the "
+       "language, else the system's voices through pyttsx3), piper or pyttsx3", choices=("auto", "piper", "pyttsx3"),
+       field=DialogField("Speech &engine:", "Voice", labels=("Automatic (Piper where it has a voice)", "Piper",
+                                                           "System voice (pyttsx3)")), **_V),
+    _s("voice.piper_voices", "dict", {}, "Piper voice per language code: a .onnx (its .onnx.json beside it) or a "
+       "folder holding one; English has a bundled voice",
+       field=DialogField("&Piper voice:", "Voice", widget="language_file",
+                         placeholder="built in for English; else a .onnx voice or its folder",
+                         tooltip="A Piper voice (.onnx with its .onnx.json) for the spoken language."), **_V),
     _s("voice.tts_voice", "str", None, "text-to-speech voice", optional=True, flags=("--voice",), dest="tts_voice",
        metavar="VOICE", flag_help="text-to-speech voice: id, name or language",
-       field=DialogField("&Voice:", "Voice", options="voices", none_text="(default)"), **_V),
+       field=DialogField("System &voice:", "Voice", options="voices", none_text="(default)"), **_V),
     _s("voice.tts_rate", "int", None, "words per minute", optional=True, minimum=1, flags=("--rate",),
        dest="tts_rate", metavar="WPM", flag_help="speech rate in words per minute",
        field=DialogField("&Rate:", "Voice", none_text="(default)", minimum=80, maximum=400, suffix=" words/min"),

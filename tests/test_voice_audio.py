@@ -19,8 +19,10 @@ from voice_env import Pulse, Utterances, pulse, stt, utterance, words
 from oi_voice.errors import AudioDeviceError
 from oi_voice.voice.capture import Capture, Microphone, Utterance, list_devices, resolve_device
 from oi_voice.voice.events import LevelChanged, SpeakingStarted, SpeechEnded, SpeechStarted, VoiceEvent
+from oi_voice.voice.playback import SoundDeviceSpeaker
+from oi_voice.voice.speech_queue import SpeechQueue
 from oi_voice.voice.stt import SpeechToText
-from oi_voice.voice.tts import SoundDeviceSpeaker, SpeechQueue, Synthesizer
+from oi_voice.voice.tts import Synthesizer
 
 __all__ = ["pulse", "stt", "utterance"]  # fixtures used by name
 
@@ -45,6 +47,16 @@ class Events:
                 lambda: next((e for e in self.items if isinstance(e, kind) and where(e)), None), timeout)
         assert found is not None, f"no {kind.__name__} within {timeout} s; got {[type(e).__name__ for e in self.items]}"
         return found
+
+    def wait_count(self, kind: type[E], count: int, timeout: float = 30.0,
+                   where: Callable[[E], bool] = lambda e: True) -> None:
+        """Wait for ``count`` more events of ``kind`` (matching ``where``) than there are now."""
+        def matching() -> int:
+            return sum(1 for e in self.items if isinstance(e, kind) and where(e))
+
+        with self._cond:
+            wanted = matching() + count
+            assert self._cond.wait_for(lambda: matching() >= wanted, timeout), f"fewer than {count} {kind.__name__}"
 
 
 @pytest.fixture
@@ -109,6 +121,33 @@ def test_hands_free_utterance_ends_when_speech_stops(pulse: Pulse, utterance: Ut
     assert "two plus two" in heard and "python" in heard, heard
 
 
+def test_hands_free_keeps_the_first_word_when_listening_starts_late(pulse: Pulse, utterance: Utterances,
+                                                                   mic_capture: tuple[Capture, Events],
+                                                                   stt: SpeechToText) -> None:
+    # A front end says "listening", and on a busy machine gets to listen() late: the user
+    # is already talking. The recent audio is searched, so the utterance keeps its start.
+    capture, events = mic_capture
+    events.items.clear()
+    speaking = pulse.play_into_mic(utterance.piper("What operating system are we on?"))
+    events.wait_for(LevelChanged, where=lambda e: e.level > 0.5)
+    events.wait_count(LevelChanged, 12)  # ~0.8 s of speech (at most ~15 levels a second) before listen()
+    said = capture.listen(timeout=30)
+    assert speaking.wait(30) == 0
+    assert said is not None and said.reason == "vad"
+    heard = words(stt.transcribe(said.audio).text)
+    assert heard.split()[:3] == ["what", "operating", "system"], heard
+
+
+def test_an_utterance_that_ended_before_listening_is_not_heard(pulse: Pulse, utterance: Utterances,
+                                                               mic_capture: tuple[Capture, Events]) -> None:
+    capture, events = mic_capture
+    events.items.clear()
+    pulse.say_into_mic(utterance.piper("Yes."))
+    events.wait_for(LevelChanged, where=lambda e: e.level > 0.5)
+    events.wait_count(LevelChanged, 20, where=lambda e: e.level < 0.1)  # the answer is over: silence
+    assert capture.listen(timeout=1.5) is None  # an old "yes" must not answer a new question
+
+
 def test_silence_is_not_an_utterance(pulse: Pulse, mic_capture: tuple[Capture, Events],
                                      stt: SpeechToText) -> None:
     capture, _events = mic_capture
@@ -120,10 +159,11 @@ def test_silence_is_not_an_utterance(pulse: Pulse, mic_capture: tuple[Capture, E
     assert text == "", text
 
 
-@pytest.fixture
-def speech(pulse: Pulse) -> Iterator[tuple[SpeechQueue, Events]]:
+@pytest.fixture(params=["piper", "pyttsx3"])
+def speech(pulse: Pulse, request: pytest.FixtureRequest) -> Iterator[tuple[SpeechQueue, Events]]:
+    """A sentence queue on the default speaker, once with each engine."""
     events = Events()
-    queue = SpeechQueue(Synthesizer(), SoundDeviceSpeaker(), events)
+    queue = SpeechQueue(Synthesizer(engine=request.param), SoundDeviceSpeaker(), events)
     queue.start()
     queue.synthesizer.wait_ready(30)
     yield queue, events

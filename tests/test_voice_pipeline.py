@@ -36,8 +36,8 @@ from oi_voice.voice.events import (
     VoiceEvent,
 )
 from oi_voice.voice.pipeline import VoiceConfig, VoiceSession
+from oi_voice.voice.playback import WavFileSpeaker
 from oi_voice.voice.stt import SpeechToText
-from oi_voice.voice.tts import WavFileSpeaker
 
 __all__ = ["pulse", "stt", "utterance"]  # fixtures used by name
 

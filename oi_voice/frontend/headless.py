@@ -223,7 +223,7 @@ def _turn(args: argparse.Namespace, owner: Interpreter, config: VoiceConfig, aud
           answers: list[Any], from_mic: bool, to_speaker: bool) -> int:
     from oi_voice.voice.capture import FileAnswers, Utterance
     from oi_voice.voice.pipeline import VoiceSession
-    from oi_voice.voice.tts import Speaker, WavFileSpeaker
+    from oi_voice.voice.playback import Speaker, WavFileSpeaker
 
     speaker: Speaker | None = None if to_speaker else WavFileSpeaker(args.output)
     session = VoiceSession(owner, config, microphone=from_mic, speaker=speaker,

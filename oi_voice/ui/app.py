@@ -326,9 +326,9 @@ def settings_choices() -> dict[str, Any]:
     except (OIVoiceError, OSError, ImportError) as exc:
         log.warning("no audio devices listed: %s", exc)
     try:
-        from oi_voice.voice.tts import Synthesizer
+        from oi_voice.voice.tts_pyttsx3 import Pyttsx3Synthesizer
 
-        synthesizer = Synthesizer()
+        synthesizer = Pyttsx3Synthesizer()  # the system voices (Piper voices are files, chosen by path)
         synthesizer.wait_ready(10.0)
         choices["voices"] = sorted({v.name for v in synthesizer.voices()})
     except (OIVoiceError, OSError, ImportError) as exc:

@@ -243,6 +243,8 @@ class SettingsDialog(QDialog):
                                lambda: keys.keySequence().toString(QKeySequence.SequenceFormat.PortableText))
         if setting.kind == "choice":
             return self._choice(name, setting)
+        if field.widget == "language_file":
+            return self._language_file(name, setting)
         if field.widget == "checklist":
             return self._checklist(name, setting)
         if field.options:
@@ -329,6 +331,56 @@ class SettingsDialog(QDialog):
             box.setCurrentIndex(max(0, box.findData(value if value is not None else setting.default)))
 
         return FieldEditor(setting, box, box, show, lambda: box.currentData())
+
+    def _language_file(self, name: str, setting: Setting) -> FieldEditor:
+        """A file for the spoken language (the Language field's), kept in a dict by language code.
+
+        Other languages' entries are kept as they were; an empty box removes the spoken language's.
+        """
+        field = setting.field
+        assert field is not None
+        line = _named(QLineEdit(), name.rstrip("s"))
+        line.setPlaceholderText(field.placeholder)
+        line.setToolTip(field.tooltip)
+        setattr(self, line.objectName(), line)
+        browse = _named(QPushButton("Browse…"), f"{line.objectName().split('_')[0]}_browse")
+        browse.clicked.connect(lambda: self.browse_file(line))
+        setattr(self, browse.objectName(), browse)
+        row = QHBoxLayout()
+        row.addWidget(line, 1)
+        row.addWidget(browse)
+        shown: dict[str, str] = {}
+
+        def show(value: Any) -> None:
+            shown.clear()
+            shown.update(value or {})
+            line.setText(shown.get(self._spoken_language(), ""))
+
+        def read() -> dict[str, str]:
+            voices = dict(shown)
+            language = self._spoken_language()
+            if line.text().strip():
+                voices[language] = line.text().strip()
+            else:
+                voices.pop(language, None)
+            return voices
+
+        return FieldEditor(setting, line, row, show, read)
+
+    def _spoken_language(self) -> str:
+        """The language code the Language field says (not set or detect: English)."""
+        editor = self.fields.get("language")
+        language = editor.read() if editor is not None else self._filled.language
+        return _language_code(language if isinstance(language, str) else None)
+
+    def browse_file(self, line: QLineEdit) -> None:
+        """Pick a Piper voice file (.onnx; its .onnx.json must be beside it) into ``line``."""
+        current = Path(line.text().strip()).expanduser()
+        start = str(current.parent if current.is_file() else current if current.is_dir() else Path.home())
+        path, _filter = QFileDialog.getOpenFileName(self, "Piper voice", start, "Piper voices (*.onnx)",
+                                                    options=QFileDialog.Option.DontUseNativeDialog)
+        if path:
+            line.setText(path)
 
     def _checklist(self, name: str, setting: Setting) -> FieldEditor:
         """A tick per entry of the field's options (value -> words), with the field's tooltip shown as a warning."""
@@ -429,6 +481,13 @@ class SettingsDialog(QDialog):
 
 
 W = TypeVar("W", bound=QWidget)
+
+
+def _language_code(language: str | None) -> str:
+    """The key of a per-language dict for a spoken language (unset, detect or auto: English)."""
+    if not language or language == "auto":
+        return "en"
+    return language.replace("_", "-").split("-")[0].lower()
 
 
 def _checklist_options(options: str) -> dict[str, str]:

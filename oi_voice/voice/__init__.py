@@ -5,8 +5,10 @@ The pieces, each usable alone:
 - :mod:`~oi_voice.voice.capture`: microphones and other audio sources, push-to-talk
   with ~1 s of pre-roll, silero VAD end-of-speech, a level for meters, device listing;
 - :mod:`~oi_voice.voice.stt`: faster-whisper on a worker thread (tiny.en packaged);
-- :mod:`~oi_voice.voice.tts`: pyttsx3 on a worker thread, a cuttable sounddevice speaker,
-  and the sentence queue;
+- :mod:`~oi_voice.voice.tts`: the synthesizer (Piper's neural voice, else pyttsx3), each engine
+  on a worker thread (:mod:`~oi_voice.voice.tts_piper`, :mod:`~oi_voice.voice.tts_pyttsx3`);
+- :mod:`~oi_voice.voice.playback`: a cuttable sounddevice speaker, a WAV-file speaker;
+- :mod:`~oi_voice.voice.speech_queue`: streamed sentences -> synthesis -> playback, in order;
 - :mod:`~oi_voice.voice.sentences` and :mod:`~oi_voice.voice.speech_text`: what of a
   streaming markdown reply gets said, and when;
 - :mod:`~oi_voice.voice.confirm`: "Run two lines of shell that delete files?" -> yes/no;
@@ -43,8 +45,9 @@ __all__ = [
 
 _WHERE = {
     "Capture": "capture", "Microphone": "capture", "WavSource": "capture", "list_devices": "capture",
-    "SpeechToText": "stt", "Synthesizer": "tts", "SpeechQueue": "tts", "SoundDeviceSpeaker": "tts",
-    "WavFileSpeaker": "tts", "VoiceSession": "pipeline", "VoiceConfig": "pipeline", "TurnResult": "pipeline",
+    "SpeechToText": "stt", "Synthesizer": "tts", "SpeechQueue": "speech_queue",
+    "SoundDeviceSpeaker": "playback", "WavFileSpeaker": "playback",
+    "VoiceSession": "pipeline", "VoiceConfig": "pipeline", "TurnResult": "pipeline",
     "Latency": "events", "classify": "confirm",
 }
 
@@ -53,8 +56,10 @@ if TYPE_CHECKING:
     from oi_voice.voice.confirm import classify
     from oi_voice.voice.events import Latency
     from oi_voice.voice.pipeline import TurnResult, VoiceConfig, VoiceSession
+    from oi_voice.voice.playback import SoundDeviceSpeaker, WavFileSpeaker
+    from oi_voice.voice.speech_queue import SpeechQueue
     from oi_voice.voice.stt import SpeechToText
-    from oi_voice.voice.tts import SoundDeviceSpeaker, SpeechQueue, Synthesizer, WavFileSpeaker
+    from oi_voice.voice.tts import Synthesizer
 
 
 def __getattr__(name: str) -> Any:

@@ -35,6 +35,11 @@ log = logging.getLogger("oi_voice.voice")
 
 #: Samples per block: 32 ms, also the window silero wants at 16 kHz.
 BLOCK = 512
+#: Seconds of recent audio a hands-free ``listen()`` searches for speech that began before it
+#: was called: a front end says "listening", and on a busy machine the call comes late.
+LOOKBACK = 2.0
+#: Seconds kept before the start of a hands-free utterance.
+LEAD_IN = 0.5
 
 
 def sounddevice() -> ModuleType:
@@ -246,10 +251,11 @@ class WavSource:
     With ``realtime`` the blocks come at the pace a microphone would deliver them;
     after the file, ``tail`` seconds of silence follow (a speaker who went quiet),
     then :meth:`read` returns None. ``finished`` is set when the file's audio is out.
+    With ``hold`` there is silence until :meth:`play` (the speaker starts talking then).
     """
 
     def __init__(self, audio: str | Path | Samples, *, realtime: bool = True, lead: float = 0.0,
-                 tail: float = 3.0, block: int = BLOCK) -> None:
+                 tail: float = 3.0, block: int = BLOCK, hold: bool = False) -> None:
         if isinstance(audio, (str, Path)):
             self.name = f"file {audio}"
             samples = load_audio_file(audio)
@@ -263,9 +269,17 @@ class WavSource:
         self.realtime = realtime
         self.block = block
         self._pos = 0
+        self._held = 0  # samples of silence delivered while held
         self._t0 = 0.0
+        self._playing = threading.Event()
+        if not hold:
+            self._playing.set()
         self.finished = threading.Event()
         self._stopped = threading.Event()
+
+    def play(self) -> None:
+        """Start saying the file (a source made with ``hold``)."""
+        self._playing.set()
 
     def start(self) -> None:
         """Start the clock."""
@@ -278,13 +292,16 @@ class WavSource:
             self._stopped.wait(timeout)
             return None
         if self.realtime:
-            due = self._t0 + (self._pos + self.block) / SAMPLE_RATE
+            due = self._t0 + (self._held + self._pos + self.block) / SAMPLE_RATE
             wait = due - time.monotonic()
             if wait > timeout:
                 self._stopped.wait(timeout)  # a device clock, not synchronisation
                 return None
             if wait > 0:
                 self._stopped.wait(wait)
+        if not self._playing.is_set():
+            self._held += self.block
+            return np.zeros(self.block, dtype=np.float32)
         block = self._data[self._pos:self._pos + self.block]
         self._pos += block.size
         if self._pos >= self._speech_samples:
@@ -360,6 +377,11 @@ _IDLE, _PTT, _LISTEN = "idle", "ptt", "listen"
 class Capture:
     """Reads an AudioSource on its own thread: pre-roll, level, push-to-talk and VAD turns.
 
+    The recent audio (``preroll`` s, and at least :data:`LOOKBACK` s) is kept: push-to-talk
+    starts its utterance ``preroll`` s before the press, and a hands-free :meth:`listen`
+    runs the VAD over the last :data:`LOOKBACK` s, so speech that began between a
+    "listening" prompt and the call (a busy machine) keeps its first word.
+
     ``on_event`` receives LevelChanged (at most ~15 per second), SpeechStarted and
     SpeechEnded, on the capture thread.
     """
@@ -374,8 +396,9 @@ class Capture:
         self.min_speech = min_speech
         self.max_utterance = max_utterance
         self._emit = on_event or (lambda _e: None)
-        self._preroll: collections.deque[Samples] = collections.deque(
-            maxlen=max(1, int(preroll * SAMPLE_RATE / BLOCK) + 1))
+        self._preroll_blocks = max(1, int(preroll * SAMPLE_RATE / BLOCK) + 1)
+        self._recent: collections.deque[Samples] = collections.deque(
+            maxlen=max(self._preroll_blocks, int(LOOKBACK * SAMPLE_RATE / BLOCK) + 1))
         self._cond = threading.Condition()
         self._mode = _IDLE
         self._buffer: list[Samples] = []
@@ -426,7 +449,7 @@ class Capture:
     def press(self) -> None:
         """Start recording an utterance, beginning with the pre-roll."""
         with self._cond:
-            self._buffer = list(self._preroll)
+            self._buffer = list(self._recent)[-self._preroll_blocks:]
             self._mode = _PTT
 
     def release(self) -> Utterance:
@@ -451,19 +474,17 @@ class Capture:
         """Wait up to ``timeout`` s for speech to start, then until ``vad_silence`` s of silence.
 
         Returns the utterance (with up to ~0.5 s before the speech started), or None when
-        nobody spoke, ``cancel`` was set, or the capture stopped.
+        nobody spoke, ``cancel`` was set, or the capture stopped. Speech still going on
+        from the last :data:`LOOKBACK` s counts (its start is kept); speech that already
+        ended before the call does not.
         """
         if self._vad is None:
             raise AudioDeviceError("hands-free listening needs the VAD: start the capture with vad=True")
         with self._cond:
-            keep = max(1, int(0.5 * SAMPLE_RATE / BLOCK))
-            self._buffer = list(self._preroll)[-keep:]
-            self._vad.reset()
-            self._pending = np.zeros(0, dtype=np.float32)
-            self._in_speech = False
-            self._voiced = self._speech_samples = self._silence_samples = 0
-            self._result = None
-            self._mode = _LISTEN
+            events = self._look_back()
+        for event in events:
+            self._emit(event)
+        with self._cond:
             deadline = time.monotonic() + timeout
             while self._result is None and self._running.is_set():
                 if cancel is not None and cancel.is_set():
@@ -478,6 +499,38 @@ class Capture:
             self._mode = _IDLE
             self._buffer = []
         return result
+
+    def _reset_listening(self) -> None:
+        assert self._vad is not None
+        self._vad.reset()
+        self._buffer = []
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._in_speech = False
+        self._voiced = self._speech_samples = self._silence_samples = 0
+        self._result = None
+
+    def _look_back(self) -> list[VoiceEvent]:
+        """Start listening (under the lock) with the recent audio run through the VAD.
+
+        Speech in progress there becomes the start of the utterance. An utterance that
+        already ended there is old (an earlier answer, an echo): it is dropped, and
+        listening starts afresh from the last :data:`LEAD_IN` s.
+        """
+        self._reset_listening()
+        self._mode = _LISTEN
+        now = time.monotonic()
+        recent = list(self._recent)[-int(LOOKBACK * SAMPLE_RATE / BLOCK):]
+        events: list[VoiceEvent] = []
+        for block in recent:
+            events += self._listen_block(block, now)
+            if self._result is not None:
+                break
+        if self._result is not None:
+            self._reset_listening()
+            self._mode = _LISTEN
+            self._buffer = recent[-max(1, int(LEAD_IN * SAMPLE_RATE / BLOCK)):]
+            return []
+        return events
 
     # -- the reader thread -----------------------------------------------------------------
 
@@ -503,7 +556,7 @@ class Capture:
                 self._emit(LevelChanged(self._level))
             events: list[VoiceEvent] = []
             with self._cond:
-                self._preroll.append(block)
+                self._recent.append(block)
                 if self._mode == _PTT:
                     self._buffer.append(block)
                 elif self._mode == _LISTEN:
@@ -537,8 +590,8 @@ class Capture:
             else:
                 self._silence_samples += BLOCK
         if not self._in_speech:
-            # Keep only the last half second before speech: the pre-roll of this utterance.
-            keep = max(1, int(0.5 * SAMPLE_RATE / BLOCK))
+            # Keep only the last half second before speech: the lead-in of this utterance.
+            keep = max(1, int(LEAD_IN * SAMPLE_RATE / BLOCK))
             if len(self._buffer) > keep:
                 del self._buffer[:-keep]
             return events

@@ -64,10 +64,12 @@ from oi_voice.voice.events import (
     VoiceError,
     VoiceEvent,
 )
+from oi_voice.voice.playback import SoundDeviceSpeaker, Speaker
 from oi_voice.voice.sentences import SentenceSplitter
+from oi_voice.voice.speech_queue import SpeechQueue
 from oi_voice.voice.speech_text import code_sentence, speakable
 from oi_voice.voice.stt import SpeechToText
-from oi_voice.voice.tts import SoundDeviceSpeaker, Speaker, SpeechQueue, Synthesizer
+from oi_voice.voice.tts import Synthesizer
 
 if TYPE_CHECKING:
     from oi_voice.core.interpreter import Interpreter
@@ -166,8 +168,9 @@ class VoiceSession:
                 self.speaker_error = str(exc)
                 self._error(f"{exc}; replies will not be spoken")
         if speaker is not None:
-            self.speech = SpeechQueue(Synthesizer(self.config.tts_voice, self.config.tts_rate), speaker,
-                                      self.events.emit)
+            synthesizer = Synthesizer(self.config.tts_voice, self.config.tts_rate, engine=self.config.tts_engine,
+                                      language=self.config.language, piper_voices=self.config.piper_voices)
+            self.speech = SpeechQueue(synthesizer, speaker, self.events.emit)
             self.speech.start()
         source = self._source
         if source is None and self._want_microphone:
@@ -184,10 +187,16 @@ class VoiceSession:
                 self._error(f"{exc}; typed chat still works")
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        """Wait until the speech model is loaded and warm (raises its load error)."""
+        """Wait until the speech model and voice are loaded and warm (raises their load error).
+
+        And until the microphone delivers audio: the first stream can take seconds to
+        open on a busy machine, and what is said before is lost.
+        """
         self.stt.wait_ready(timeout)
         if self.speech is not None:
             self.speech.synthesizer.wait_ready(timeout)
+        if self.capture is not None and not self.capture.first_block.wait(timeout):
+            self._error(f"the microphone delivered no audio within {timeout:.0f} s")
 
     def close(self) -> None:
         """Stop everything: the turn, speech, the microphone, the workers."""

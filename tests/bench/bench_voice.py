@@ -1,19 +1,23 @@
-"""Voice figures: transcription latency, speech end -> first audio, barge-in, Whisper RSS.
+"""Voice figures: transcription latency, first audio and intelligibility per voice, barge-in, RSS.
 
     .venv/bin/python tests/bench/bench_voice.py [--reps N] [--json]
 
 Everything runs against real parts: a private PulseAudio (null sinks as speaker and
 microphone, as in the tests), espeak-ng speech, the packaged faster-whisper tiny.en,
-pyttsx3, and the scripted model server with zero delay. Figures, all medians:
+Piper (en_US-joe-medium) and pyttsx3, and the scripted model server with zero delay.
+Figures, all medians:
 
 - speech end -> transcript, for ~1 s, ~3 s and ~10 s utterances: from the moment the
   whole utterance is available (push-to-talk released) to its text. A hands-free turn
   adds the VAD's silence (``vad_silence``, 0.7 s by default) before that moment.
 - speech end -> first audio, one whole turn through VoiceSession (transcribe, model,
   first sentence, speaker): as the session records it (first samples handed to the
-  device) and as heard on the speaker's monitor.
+  device) and as heard on the speaker's monitor; once with each voice (Piper, pyttsx3).
+- intelligibility per voice: the reply as heard on the speaker's monitor, transcribed
+  back by tiny.en; word error rate against the reply's text.
 - barge-in: from ``stop()`` to the last loud 20 ms block recorded on the speaker's monitor.
-- RSS of a fresh process with the Whisper model loaded and warm.
+- RSS of a fresh process with the Whisper model loaded and warm, then with the Piper
+  voice loaded and warm as well (what an idle app holds for voice).
 
 Timings are printed, never asserted. ``rows(ctx)`` gives them to tests/bench/run.py
 (Open Interpreter has no voice mode, so its column stays empty).
@@ -48,6 +52,10 @@ UTTERANCES = {
              "names and sizes, and then suggest which of them I could safely delete to free some space."),
 }
 TARGETS = {"3 s": 0.6}
+#: The voices measured (``voice.tts_engine``), the default first.
+ENGINES = ("piper", "pyttsx3")
+#: The reply every first-audio turn speaks; its words are the reference for the word error rate.
+REPLY = "Two plus two is four. That is all there is to it."
 FIRST_AUDIO_TARGET = 1.2
 BARGE_IN_TARGET = 0.2
 
@@ -81,8 +89,11 @@ def measure_rss() -> dict[str, float]:
         "stt = SpeechToText(); stt.wait_ready(120)\n"
         "loaded = _rss_mb()\n"
         "stt.transcribe((np.random.default_rng(0).standard_normal(48000) * 0.01).astype('float32'))\n"
-        "print(json.dumps({'before_mb': before, 'loaded_mb': loaded, 'after_use_mb': _rss_mb(),"
-        " 'load_s': stt.load_seconds}))\n"
+        "after_use = _rss_mb()\n"
+        "from oi_voice.voice.tts import Synthesizer\n"
+        "tts = Synthesizer(engine='piper'); tts.wait_ready(120); tts.synthesize('The capital of France is Paris.')\n"
+        "print(json.dumps({'before_mb': before, 'loaded_mb': loaded, 'after_use_mb': after_use,"
+        " 'load_s': stt.load_seconds, 'piper_mb': _rss_mb()}))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -105,7 +116,7 @@ def measure(reps: int) -> dict[str, Any]:
     try:
         utterances = voice_env.Utterances(folder)
         results.update(_transcription(utterances, reps))
-        results.update(_first_audio(running, utterances, reps))
+        results["first_audio"] = {engine: _first_audio(running, utterances, reps, engine) for engine in ENGINES}
         results.update(_barge_in(running, reps))
     finally:
         for proc in (drain, server):
@@ -180,7 +191,26 @@ def _raw_pyttsx3(reps: int) -> list[float]:
     return times
 
 
-def _first_audio(running: Any, utterances: Any, reps: int) -> dict[str, Any]:
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    """Word error rate: (substitutions + deletions + insertions) / words of ``reference``.
+
+    Both are normalised first (lower case, no punctuation, digits spelled as tiny.en writes them).
+    """
+    from voice_env import words
+
+    ref, hyp = words(reference).split(), words(hypothesis).split()
+    if not ref:
+        return float(bool(hyp))
+    previous = list(range(len(hyp) + 1))  # edit distances of the empty reference prefix
+    for i, r in enumerate(ref, 1):
+        current = [i]
+        for j, h in enumerate(hyp, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h)))
+        previous = current
+    return previous[-1] / len(ref)
+
+
+def _first_audio(running: Any, utterances: Any, reps: int, engine: str) -> dict[str, Any]:
     from scripted_llm import ScriptedLLM, text
 
     from oi_voice.core.interpreter import Interpreter
@@ -190,23 +220,24 @@ def _first_audio(running: Any, utterances: Any, reps: int) -> dict[str, Any]:
 
     audio = load_audio_file(utterances(UTTERANCES["3 s"]))
     interp = Interpreter()
-    session = VoiceSession(interp, VoiceConfig(), microphone=False)
+    session = VoiceSession(interp, VoiceConfig(tts_engine=engine), microphone=False)
     session.start()
     session.wait_ready(120)
-    recorded, recorded_heard, parts = [], [], []
+    recorded, recorded_heard, parts, wer, heard = [], [], [], [], ""
     try:
         with ScriptedLLM() as llm:
             interp.llm.model, interp.llm.api_base, interp.llm.api_key = "scripted-model", llm.url, "sk-bench"
             interp.llm.supports_functions = True
             for _ in range(reps + 1):  # the first turn warms the model client: not counted
                 interp.reset()
-                llm.add(text("Two plus two is four. That is all there is to it.", chunks=6))
+                llm.add(text(REPLY, chunks=6))
                 recording = running.record_speaker()
                 end = time.monotonic()
                 result = session.run_utterance(Utterance(audio, end, "file"))
                 loud = recording.wait_loud(after=end, timeout=30)
                 session.wait_idle(60)
-                recording.stop()
+                heard = session.stt.transcribe(recording.stop()).text
+                wer.append(word_error_rate(REPLY, heard))
                 latency = result.latency.as_dict()
                 parts.append(latency)
                 recorded.append(latency["first_audio"])
@@ -214,14 +245,16 @@ def _first_audio(running: Any, utterances: Any, reps: int) -> dict[str, Any]:
     finally:
         session.close()
         interp.close()
-    return {"first_audio": {"device": [x for x in recorded[1:] if x is not None],
-                            "heard": [x for x in recorded_heard[1:] if x is not None],
-                            "stages": parts[1:]}}
+    return {"device": [x for x in recorded[1:] if x is not None],
+            "heard": [x for x in recorded_heard[1:] if x is not None],
+            "stages": parts[1:], "wer": wer[1:], "heard_text": heard}
 
 
 def _barge_in(running: Any, reps: int) -> dict[str, Any]:
     from oi_voice.voice.events import SpeakingStarted, VoiceEvent
-    from oi_voice.voice.tts import SoundDeviceSpeaker, SpeechQueue, Synthesizer
+    from oi_voice.voice.playback import SoundDeviceSpeaker
+    from oi_voice.voice.speech_queue import SpeechQueue
+    from oi_voice.voice.tts import Synthesizer
 
     started = threading.Event()
 
@@ -274,16 +307,19 @@ def report(results: dict[str, Any]) -> str:
     if results.get("tts_floor"):
         lines.append(f"floor for speech out, raw pyttsx3 writing one sentence: median "
                      f"{_median(results['tts_floor']):.3f} s")
-    fa = results["first_audio"]
-    for key, what in (("device", "first samples to the device"), ("heard", "heard on the speaker monitor")):
-        if fa[key]:
-            lines.append(f"speech end -> first audio ({what}), 3 s utterance, zero-delay model: median "
-                         f"{_median(fa[key]):.3f} s (min {min(fa[key]):.3f}, max {max(fa[key]):.3f}), "
-                         f"target <= {FIRST_AUDIO_TARGET} s")
-    for stage in ("transcript", "first_token"):
-        values = [s[stage] for s in fa["stages"] if s.get(stage) is not None]
-        if values:
-            lines.append(f"    of which speech end -> {stage.replace('_', ' ')}: median {_median(values):.3f} s")
+    for engine, fa in results["first_audio"].items():
+        for key, what in (("device", "first samples to the device"), ("heard", "heard on the speaker monitor")):
+            if fa[key]:
+                lines.append(f"{engine}: speech end -> first audio ({what}), 3 s utterance, zero-delay model: "
+                             f"median {_median(fa[key]):.3f} s (min {min(fa[key]):.3f}, max {max(fa[key]):.3f}), "
+                             f"target <= {FIRST_AUDIO_TARGET} s")
+        for stage in ("transcript", "first_token"):
+            values = [s[stage] for s in fa["stages"] if s.get(stage) is not None]
+            if values:
+                lines.append(f"    of which speech end -> {stage.replace('_', ' ')}: median {_median(values):.3f} s")
+        if fa["wer"]:
+            lines.append(f"{engine}: the reply heard back by tiny.en, word error rate: median "
+                         f"{_median(fa['wer']):.0%} (max {max(fa['wer']):.0%})  [{fa['heard_text']!r}]")
     if results["barge_in"]:
         b = results["barge_in"]
         lines.append(f"barge-in, stop() -> speaker silent (spk.monitor): median {_median(b) * 1000:.0f} ms "
@@ -292,6 +328,7 @@ def report(results: dict[str, Any]) -> str:
     lines.append(f"RSS with Whisper tiny.en loaded and warm: {rss['loaded_mb']:.0f} MB "
                  f"(fresh interpreter {rss['before_mb']:.0f} MB; after a transcription {rss['after_use_mb']:.0f} MB; "
                  f"load + warm-up {rss['load_s']:.2f} s)")
+    lines.append(f"RSS with Whisper tiny.en and the Piper voice loaded and warm: {rss['piper_mb']:.0f} MB")
     return "\n".join(lines)
 
 
@@ -310,17 +347,23 @@ def rows(ctx: Any) -> list[Any]:
         out.append(Row(f"voice: speech end -> transcript ({item['seconds_of_speech']:.1f} s utterance)", "s",
                        {OI_VOICE: item["samples"]}, TARGETS.get(label), note=note, missing=dict(none)))
     tts_floor = _median(results.get("tts_floor") or [])
-    fa = results["first_audio"]
-    out.append(Row("voice: speech end -> first audio (zero-delay model)", "s", {OI_VOICE: fa["device"]},
-                   FIRST_AUDIO_TARGET, note="first samples handed to the sound device; 3 s utterance"
-                   + (f"; floor for speech out, raw pyttsx3 one sentence: {tts_floor:.3f} s" if tts_floor else ""),
-                   missing=dict(none)))
-    out.append(Row("voice: speech end -> first audio heard (speaker monitor)", "s", {OI_VOICE: fa["heard"]},
-                   FIRST_AUDIO_TARGET, missing=dict(none)))
+    for engine, fa in results["first_audio"].items():
+        floor = f"; floor for speech out, raw pyttsx3 one sentence: {tts_floor:.3f} s" \
+            if tts_floor and engine == "pyttsx3" else ""
+        out.append(Row(f"voice: speech end -> first audio, {engine} (zero-delay model)", "s",
+                       {OI_VOICE: fa["device"]}, FIRST_AUDIO_TARGET,
+                       note="first samples handed to the sound device; 3 s utterance" + floor, missing=dict(none)))
+        out.append(Row(f"voice: speech end -> first audio heard, {engine} (speaker monitor)", "s",
+                       {OI_VOICE: fa["heard"]}, FIRST_AUDIO_TARGET, missing=dict(none)))
+        out.append(Row(f"voice: reply heard back by Whisper, word error rate, {engine}", "%",
+                       {OI_VOICE: [w * 100 for w in fa["wer"]]},
+                       note=f"tiny.en on spk.monitor; last heard {fa['heard_text']!r}", missing=dict(none)))
     out.append(Row("voice: barge-in, stop -> silence", "s", {OI_VOICE: results["barge_in"]}, BARGE_IN_TARGET,
                    note="last loud 20 ms block on spk.monitor after stop()", missing=dict(none)))
     out.append(Row("voice: RSS with Whisper tiny.en loaded", "MB", {OI_VOICE: [results["rss"]["loaded_mb"]]},
                    missing=dict(none)))
+    out.append(Row("voice: RSS with Whisper tiny.en and the Piper voice loaded (idle)", "MB",
+                   {OI_VOICE: [results["rss"]["piper_mb"]]}, missing=dict(none)))
     return out
 
 

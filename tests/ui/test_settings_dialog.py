@@ -325,3 +325,25 @@ def test_always_also_runs_the_medium_kinds_ticked_and_says_what_that_means(qtbot
     assert sorted(load_app_settings("voice").always_medium) == ["network", "writes_files"]
     again = open_dialog(qtbot, load_app_settings("voice"))
     assert sorted(again.settings().always_medium) == ["network", "writes_files"]
+
+
+def test_speech_engine_and_a_piper_voice_per_language(qtbot: QtBot, config: Path, tmp_path: Path) -> None:
+    voice = tmp_path / "de_DE-thorsten-medium.onnx"
+    saved = AppSettings(model="local", language="de", piper_voices={"ko": "/voices/ko"})
+    dialog = open_dialog(qtbot, saved)
+    engine = child(dialog, QComboBox, "tts_engine")
+    assert isinstance(engine, QComboBox) and engine.currentData() == "auto"
+    pick(qtbot, engine, "Piper")
+    piper = child(dialog, QLineEdit, "piper_voice")
+    assert isinstance(piper, QLineEdit) and piper.text() == ""  # no voice set for German yet
+    qtbot.keyClicks(piper, str(voice))
+    edited = dialog.settings()
+    # The voice is for the spoken language; another language's voice is kept.
+    assert (edited.tts_engine, edited.piper_voices) == ("piper", {"ko": "/voices/ko", "de": str(voice)})
+    save_app_settings(edited)
+    again = load_app_settings("voice")
+    assert (again.tts_engine, again.piper_voices) == ("piper", {"ko": "/voices/ko", "de": str(voice)})
+    shown = open_dialog(qtbot, again)
+    assert shown.piper_voice.text() == str(voice) and shown.tts_engine.currentText() == "Piper"
+    replace_text(qtbot, shown.piper_voice, "")
+    assert shown.settings().piper_voices == {"ko": "/voices/ko"}  # cleared: German falls back to pyttsx3

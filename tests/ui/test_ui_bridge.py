@@ -31,7 +31,7 @@ from oi_voice.ui.window import MainWindow
 from oi_voice.voice import events as ev
 from oi_voice.voice.capture import FileAnswers, Utterance, WavSource
 from oi_voice.voice.pipeline import VoiceConfig, VoiceSession
-from oi_voice.voice.tts import WavFileSpeaker
+from oi_voice.voice.playback import WavFileSpeaker
 
 __all__ = ["utterance"]  # a fixture used by name
 
@@ -256,7 +256,7 @@ def test_a_click_wins_over_a_spoken_answer_and_listening_stops(make_app: Callabl
 
 def test_push_to_talk_transcribes_off_the_gui_thread_and_review_holds_the_transcript(
         make_app: Callable[..., App], llm_server: ScriptedLLM, utterance: Utterances) -> None:
-    source = WavSource(utterance("list the files in this folder"), lead=0.3, tail=30.0)
+    source = WavSource(utterance.piper("List the files in this folder."), lead=0.3, tail=30.0, hold=True)
     app = make_app(source=source, review_transcripts=True)
     ticks = [0]
     seen_during: list[int] = []
@@ -267,6 +267,7 @@ def test_push_to_talk_transcribes_off_the_gui_thread_and_review_holds_the_transc
                                    if isinstance(e, (ev.SpeechEnded, ev.TranscriptReady)) else None)
     app.bridge.press()
     assert app.bridge.state is AppState.LISTENING or app.wait_for(ev.ListeningStarted)
+    source.play()  # the user talks once the key is down (however long the start-up took)
     app.qtbot.waitUntil(source.finished.is_set, timeout=30_000)
     app.bridge.release()
     app.wait_for(ev.TranscriptHeld)
