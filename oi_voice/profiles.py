@@ -101,9 +101,11 @@ SETTINGS: dict[str, Spec] = {
     "plain_text_display": _s("bool", "no colour or cursor movement", target="terminal"),
     # Read by the voice layer (oi_voice.voice, the desktop app).
     "voice.enabled": _s("bool", "talk to oi_voice", target="voice"),
-    "voice.stt_model": _s("str", "faster-whisper model name or path (null: the packaged tiny.en)", optional=True,
-                          target="voice"),
-    "voice.language": _s("str", "spoken language code (null: detect)", optional=True, target="voice"),
+    "voice.stt_model": _s("str", "faster-whisper model name or path (null: follows the language: tiny.en for en, "
+                          "the packaged multilingual base otherwise)", optional=True, target="voice"),
+    "voice.language": _s("str", "spoken language: en, zh, ko or auto (null: the system locale's)", optional=True,
+                         target="voice"),
+    "voice.languages": _s("list[str]", "the languages voice.language auto chooses among", target="voice"),
     "voice.push_to_talk": _s("str", "push-to-talk hotkey", target="voice"),
     "voice.vad": _s("bool", "end the utterance when speech stops", target="voice"),
     "voice.speak_replies": _s("bool", "read replies aloud", target="voice"),

@@ -61,8 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     voice.add_argument("--input-device", metavar="NAME|INDEX", help="microphone (see --list-devices)")
     voice.add_argument("--output-device", metavar="NAME|INDEX", help="speaker (see --list-devices)")
     voice.add_argument("--stt-model", metavar="NAME|PATH",
-                       help="faster-whisper model: a size name or a CTranslate2 folder (default: packaged tiny.en)")
-    voice.add_argument("--language", metavar="CODE", help="spoken language (default en)")
+                       help="faster-whisper model: a size name or a CTranslate2 folder (default: follows --language)")
+    voice.add_argument("--language", metavar="CODE",
+                       help="spoken language: en, zh, ko or auto (default: the system locale's)")
     voice.add_argument("--voice", dest="tts_voice", metavar="VOICE", help="text-to-speech voice: id, name or language")
     voice.add_argument("--rate", dest="tts_rate", type=int, metavar="WPM", help="speech rate in words per minute")
     voice.add_argument("--vad-silence", type=float, metavar="SECONDS",
