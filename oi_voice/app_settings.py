@@ -93,10 +93,10 @@ class AppSettings:
     #: Kept by :class:`SecretStore`, never in the YAML. ``None``: leave the stored key as it
     #: is; ``""``: remove it (the dialog's cleared key field).
     api_key: str | None = None
-    #: ``voice.stt_model``: a faster-whisper size name or a model folder; None: the packaged tiny.en.
+    #: ``voice.stt_model``: a faster-whisper size name or a model folder; None: follows the language.
     stt_model: str | None = None
-    #: ``voice.language``; None: detect.
-    language: str | None = "en"
+    #: ``voice.language``: en, zh, ko or auto; None: the system locale's.
+    language: str | None = None
     #: ``voice.tts_voice``; None: the system's default voice.
     tts_voice: str | None = None
     #: ``voice.tts_rate`` in words per minute; None: the voice's default.

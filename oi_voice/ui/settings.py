@@ -41,16 +41,18 @@ log = logging.getLogger("oi_voice.ui")
 
 #: Models offered in the model box (any litellm model name can be typed).
 MODEL_SUGGESTIONS = ("local", "gpt-4o-mini", "gpt-4o", "ollama/llama3.1", "anthropic/claude-3-5-haiku-latest")
-#: faster-whisper sizes offered (a model folder can be browsed for).
-STT_SUGGESTIONS = ("tiny.en", "base.en", "small.en")
-#: Spoken languages offered (any Whisper language code can be typed).
-LANGUAGES = ("en", "de", "es", "fr", "it", "nl", "pt", "pl", "ja", "zh")
+#: Speech models offered (a model folder can be browsed for): the first means "follows the
+#: language" (tiny.en for English, the packaged multilingual base otherwise).
+STT_SUGGESTIONS = ("(follows the language)", "tiny.en", "base", "base.en", "small.en")
+#: Spoken languages offered (any Whisper language code can be typed); auto detects among en, zh, ko.
+LANGUAGES = ("en", "zh", "ko", "auto", "de", "es", "fr", "it", "nl", "pt", "pl", "ja")
 #: The API base shown as an example.
 API_BASE_EXAMPLE = "http://localhost:11434/v1"
 #: The entry that means "no setting" in the device, voice and language boxes.
 SYSTEM_DEFAULT = "(system default)"
 DEFAULT = "(default)"
-DETECT = "(detect)"
+#: The language box's entry for "unset": the system locale's language.
+SYSTEM_LANGUAGE = "(system language)"
 #: The speech rate box's range; one below the minimum shows DEFAULT and means None.
 RATE_MIN, RATE_MAX = 80, 400
 
@@ -137,7 +139,7 @@ class SettingsDialog(QDialog):
         stt_row.addWidget(self.stt_browse)
         self.language = _named(QComboBox(), "language")
         self.language.setEditable(True)
-        self.language.addItems((DETECT, *LANGUAGES))
+        self.language.addItems((SYSTEM_LANGUAGE, *LANGUAGES))
         self.tts_voice = _named(QComboBox(), "tts_voice")
         self.tts_rate = _named(QSpinBox(), "tts_rate")
         self.tts_rate.setRange(RATE_MIN - 1, RATE_MAX)
@@ -231,8 +233,8 @@ class SettingsDialog(QDialog):
             model=self.model.currentText().strip(),
             api_base=self.api_base.text().strip() or None,
             api_key=api_key,
-            stt_model=None if not stt or (stt == STT_SUGGESTIONS[0] and self._filled.stt_model is None) else stt,
-            language=None if language in ("", DETECT) else language,
+            stt_model=None if stt in ("", STT_SUGGESTIONS[0]) else stt,
+            language=None if language in ("", SYSTEM_LANGUAGE) else language,
             tts_voice=_choice(self.tts_voice, DEFAULT),
             tts_rate=None if rate < RATE_MIN else rate,
             input_device=_choice(self.input_device, SYSTEM_DEFAULT),
@@ -271,7 +273,7 @@ class SettingsDialog(QDialog):
         self.model.setEditText(settings.model)
         self.api_base.setText(settings.api_base or "")
         self.stt_model.setEditText(settings.stt_model or STT_SUGGESTIONS[0])
-        self.language.setEditText(settings.language or DETECT)
+        self.language.setEditText(settings.language or SYSTEM_LANGUAGE)
         _set_choices(self.tts_voice, DEFAULT, self._voices, settings.tts_voice)
         rate = settings.tts_rate
         if rate is not None and not RATE_MIN <= rate <= RATE_MAX:  # a hand-written profile may go further
