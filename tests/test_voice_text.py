@@ -95,9 +95,9 @@ def test_anything_else_is_not_understood(heard: str) -> None:
     assert classify(heard) is None
 
 
-@pytest.mark.parametrize("heard", ["是", "是的。", "对", "好", "好的", "可以", "行", "运行", "执行", "确定", "好的，运行吧",
-                                   "那就执行吧", "不错，运行吧", "OK，运行", "네", "예", "응", "좋아", "그래", "실행",
-                                   "해 줘", "네, 실행해 주세요"])
+@pytest.mark.parametrize("heard", ["是", "是的。", "对", "好", "好的", "可以", "行", "运行", "执行", "确定",
+                                   "好的，运行吧", "那就执行吧", "不错，运行吧", "OK，运行",
+                                   "네", "예", "응", "좋아", "그래", "실행", "해 줘", "네, 실행해 주세요"])
 def test_chinese_and_korean_yes_words_run(heard: str) -> None:
     assert classify(heard) == "run"
 
@@ -126,7 +126,8 @@ def test_cjk_sentences_end_at_full_width_marks_without_a_space() -> None:
         for i in range(0, len(text), step):
             got += splitter.feed(text[i:i + step])
         assert got + splitter.flush() == expected  # a closing 」 is never cut off
-    assert split_sentences("안녕하세요. 파일이 3개 있어요! 실행할까요?") == ["안녕하세요.", "파일이 3개 있어요!", "실행할까요?"]
+    korean = ["안녕하세요.", "파일이 3개 있어요!", "실행할까요?"]
+    assert split_sentences(" ".join(korean)) == korean
 
 
 def test_long_cjk_sentence_is_cut_at_a_full_width_comma() -> None:

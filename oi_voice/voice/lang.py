@@ -166,13 +166,16 @@ def _tags(voice: _Voice) -> set[str]:
     return tags
 
 
-def _is_good(voice: _Voice) -> bool:
-    text = f"{voice.id} {voice.name}".lower()
+def _is_good(voice: _Voice, engine: str) -> bool:
+    text = f"{engine} {voice.id} {voice.name}".lower()
     return not any(bad in text for bad in _NOT_GOOD)
 
 
-def _voice_for(language: str, voices: Sequence[_Voice]) -> _Voice | None:
-    """The best system voice for ``language``: a known good one, then any good one tagged with it."""
+def _voice_for(language: str, voices: Sequence[_Voice], engine: str) -> _Voice | None:
+    """The best system voice for ``language``: a known good one, then any good one tagged with it.
+
+    espeak-ng's voices are no good for Chinese or Korean (pinyin with tone digits).
+    """
     names = _GOOD_VOICES.get(language, ())
     tags = _TAGS.get(language, (language,))
     for voice in voices:
@@ -180,7 +183,7 @@ def _voice_for(language: str, voices: Sequence[_Voice]) -> _Voice | None:
         if any(name in text for name in names):
             return voice
     for voice in voices:
-        if _is_good(voice) and _tags(voice) & set(tags):
+        if _is_good(voice, engine) and _tags(voice) & set(tags):
             return voice
     return None
 
@@ -214,18 +217,22 @@ def piper_voice_for(language: str, folder: Path | str | None) -> Path | None:
     return None
 
 
-def choose_voice(language: str, voices: Sequence[_Voice], piper_folder: Path | str | None = None) -> VoiceChoice:
-    """The voice for sentences in ``language``.
+def choose_voice(language: str, voices: Sequence[_Voice], piper_folder: Path | str | None = None,
+                 engine: str = "") -> VoiceChoice:
+    """The voice for sentences in ``language``; ``engine`` names the system synthesizer
+    (pyttsx3's driver: "espeak", "sapi5", "nsss").
 
     A Piper voice for the language in ``piper_folder`` wins; then the system voice for
     it (on Windows and macOS: Huihui, Ting-Ting for Chinese; Heami, Yuna for Korean);
-    for English any voice does. Otherwise the default voice, with a notice to say once:
+    English keeps the user's voice (``voice.tts_voice``). Otherwise the default voice, with a notice to say once:
     espeak-ng reads Chinese as pinyin with tone numbers and Korean barely at all.
     """
     piper = piper_voice_for(language, piper_folder)
     if piper is not None:
         return VoiceChoice("piper", str(piper))
-    found = _voice_for(language, voices)
+    if language == "en":
+        return VoiceChoice("default")  # the voice the user chose (voice.tts_voice) speaks English
+    found = _voice_for(language, voices, engine)
     if found is not None:
         return VoiceChoice("system", found.id)
     if language in _NO_VOICE:

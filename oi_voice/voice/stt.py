@@ -25,6 +25,7 @@ import concurrent.futures
 import logging
 import os
 import queue
+import re
 import shutil
 import threading
 import time
@@ -349,7 +350,8 @@ class SpeechToText:
                 kept.append(Segment(text, seg.start, seg.end, seg.no_speech_prob, seg.avg_logprob))
         text = ("" if language in _NO_SPACES else " ").join(s.text for s in kept).strip()
         if language == "zh":
-            text = to_script(text, self.script)
+            # Whisper puts a space where the speaker paused; Chinese is written without one.
+            text = to_script(re.sub(r"(?<=[\u3000-\u9fff])\s+(?=[\u3000-\u9fff])", "", text), self.script)
         done = time.monotonic()
         return Transcription(text, tuple(kept), audio.size / SAMPLE_RATE, done - started, dropped, done, language)
 
