@@ -490,6 +490,10 @@ class _TurnConsumer:
         return phrases(self.language()).code_sentence(language, code, purpose) or \
             code_sentence(language, code, purpose)
 
+    def show_code(self, language: str, code: str) -> str:
+        """What is said for a code block in the reply's text."""
+        return self.code_sentence(language, code, "show")
+
     def say(self, text: str) -> None:
         if self.speak_replies and text:
             self.s._say(text, self.epoch, self.turn_id)
@@ -508,7 +512,7 @@ class _TurnConsumer:
                 self.result.reply += content
                 emit(ReplyDelta(content))
                 for unit in self.splitter.feed(content):
-                    self.say(speakable(unit))
+                    self.say(speakable(unit, self.show_code))
             if chunk.get("end"):
                 self._flush()
         elif role == "assistant" and kind == "code":
@@ -551,7 +555,7 @@ class _TurnConsumer:
 
     def _flush(self) -> None:
         for unit in self.splitter.flush():
-            self.say(speakable(unit))
+            self.say(speakable(unit, self.show_code))
 
     def finish(self) -> None:
         self._flush()
