@@ -20,6 +20,7 @@ from oi_voice.errors import ConfigError
 from oi_voice.packaged import sha256_of
 from oi_voice.voice.audio import load_audio_file
 from oi_voice.voice.lang import (
+    VoicePicker,
     chinese_script,
     choose_voice,
     conversation_language,
@@ -184,6 +185,16 @@ def test_espeak_is_no_voice_for_chinese_or_korean_and_says_so() -> None:
         assert choice.kind == "default" and choice.notice is not None and word in choice.notice
     english = choose_voice("en", LINUX, engine="espeak")
     assert english.kind == "default" and english.notice is None
+
+
+def test_the_picker_says_each_language_s_notice_once() -> None:
+    picker = VoicePicker(LINUX, engine="espeak")
+    first = picker.pick("你好。")
+    assert first[0] == "zh" and first[1].kind == "default" and first[2] and "Chinese" in first[2]
+    assert picker.pick("再见。")[2] is None  # said once, not for every sentence
+    assert picker.pick("Hello.")[2] is None and picker.pick("안녕하세요.")[2] is not None
+    windows = VoicePicker(WINDOWS, engine="sapi5")
+    assert windows.pick("你好。")[1:] == (choose_voice("zh", WINDOWS), None)
 
 
 def test_a_piper_voice_for_the_language_wins(tmp_path: Path) -> None:

@@ -109,7 +109,8 @@ def test_chinese_and_korean_no_words_decline_even_beside_a_yes(heard: str) -> No
     assert classify(heard) == "decline"
 
 
-@pytest.mark.parametrize("heard", ["这是什么", "好不好", "可不可以", "是吗？", "뭐라고요", "天气"])
+@pytest.mark.parametrize("heard", ["这是什么", "好不好", "可不可以", "是吗？", "뭐라고요", "天气",
+                                   "大学生利用漏洞免费吃肯德基或行。"])
 def test_chinese_and_korean_questions_are_not_answers(heard: str) -> None:
     # 是 inside a question, and the X不X form, are neither a yes nor a no.
     assert classify(heard) is None

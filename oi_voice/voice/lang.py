@@ -28,7 +28,7 @@ from oi_voice.core.language import Language, script_language, user_language
 from oi_voice.voice.speech_text import language_name
 
 __all__ = [
-    "SUPPORTED", "Language", "Phrases", "VoiceChoice", "chinese_script", "choose_voice", "classify",
+    "SUPPORTED", "Language", "Phrases", "VoiceChoice", "VoicePicker", "chinese_script", "choose_voice", "classify",
     "conversation_language", "phrases", "piper_voice_for", "resolve_language", "system_language",
     "voice_language",
 ]
@@ -240,6 +240,32 @@ def choose_voice(language: str, voices: Sequence[_Voice], piper_folder: Path | s
     return VoiceChoice("default")
 
 
+class VoicePicker:
+    """Picks the voice for each sentence to speak, and hands out each language's notice once.
+
+    For the speech-out worker: ``pick(sentence)`` -> (the sentence's language, its voice,
+    the notice to say first or None). Choices are cached per language.
+    """
+
+    def __init__(self, voices: Sequence[_Voice], piper_folder: Path | str | None = None, engine: str = "",
+                 default: Language = "en") -> None:
+        self.voices, self.piper_folder, self.engine, self.default = list(voices), piper_folder, engine, default
+        self._choices: dict[str, VoiceChoice] = {}
+        self._told: set[str] = set()
+
+    def pick(self, sentence: str) -> tuple[Language, VoiceChoice, str | None]:
+        """The language of ``sentence``, the voice for it, and a notice not yet said (or None)."""
+        language = voice_language(sentence, self.default)
+        choice = self._choices.get(language)
+        if choice is None:
+            choice = self._choices[language] = choose_voice(language, self.voices, self.piper_folder, self.engine)
+        notice = None
+        if choice.notice is not None and language not in self._told:
+            self._told.add(language)
+            notice = choice.notice
+        return language, choice, notice
+
+
 def no_voice_notice(language: str) -> str:
     """What to say (once) when no good voice speaks ``language``: in that language and in English."""
     native = _NO_VOICE.get(language, "")
@@ -264,6 +290,8 @@ _ZH_QUESTION_FORM: Final = re.compile(r"(.)不\1|可不可以|要不要|是不�
 _ZH_DECLINE: Final = re.compile(r"不(?!错|客气)|别|取消|停|算了|没门|拒绝|否")
 _ZH_YES: Final = ("确定", "运行", "执行", "可以", "好的", "是的", "没问题", "当然", "开始", "继续", "对", "好", "行",
                   "是", "嗯", "要", "同意", "确认")
+#: Han characters in an answer short enough to end in its yes word ("那就执行吧").
+_SHORT_ANSWER: Final = 6
 _ZH_FILLER: Final = re.compile(r"^(?:嗯|啊|呃|那|那就|就|请|帮我|你)+|(?:吧|啊|呀|的|了|嘛|哦|一下)+$")
 
 # Korean: words are spaced, so yes words are whole words (with their usual endings) and
@@ -284,9 +312,11 @@ def _zh_meaning(text: str) -> Meaning | None:
     if text.rstrip().endswith(("吗", "?", "？")) or question_free != han:
         return None  # a question back is not an answer
     core = _ZH_FILLER.sub("", han) or han
-    # A yes word must open or close the answer ("好的，运行吧", "那就执行"): 是 inside
-    # "这是什么" is not a yes.
-    if any(core.startswith(word) or core.endswith(word) for word in _ZH_YES):
+    # A yes word must open the answer ("好的，运行吧"), or close a short one ("那就执行"):
+    # 是 inside "这是什么" is no yes, nor 行 at the end of a long sentence ("...获刑" misheard "或行").
+    if any(core.startswith(word) for word in _ZH_YES):
+        return "run"
+    if len(core) <= _SHORT_ANSWER and any(core.endswith(word) for word in _ZH_YES if len(word) > 1):
         return "run"
     return None
 

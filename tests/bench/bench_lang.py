@@ -28,12 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-BENCH_DIR = Path(__file__).resolve().parent
-ROOT = BENCH_DIR.parent.parent
-TESTS = ROOT / "tests"
-for folder in (str(TESTS), str(ROOT)):
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [p for p in (str(ROOT / "tests"), str(ROOT)) if p not in sys.path]  # lang_clips, oi_voice
 
 ENGLISH = "Please compute two plus two in python."
 #: base zh/ko: a 3 s utterance -> transcript within this, on 2 cores.
