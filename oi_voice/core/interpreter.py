@@ -529,9 +529,10 @@ class Interpreter:
             f"[User Info]\nName: {getpass.getuser()}\nCWD: {working_dir()}\nOS: {platform.system()}\n"
             f"Languages you can run: {', '.join(self.computer.languages)}"
         )
-        # The user's language, from the script of their latest message (core/language.py).
+        # The user's language, from the script of their latest message (core/language.py). First:
+        # the local 0.5B model follows it there, and answered Korean in English when it came last.
         if (answer_in := reply_instruction(user_language(self._messages))) is not None:
-            parts.append(answer_in)
+            parts.insert(0, answer_in)
         return "\n\n".join(parts)
 
     async def _run_direct(self, language: str, code: str) -> AsyncIterator[Chunk]:
