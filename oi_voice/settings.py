@@ -311,14 +311,14 @@ _T: dict[str, Any] = {"target": "terminal"}
 DIALOG_GROUPS = ("Model", "Voice", "Behaviour")
 #: Models offered in the dialog's model box (any litellm model name can be typed).
 MODEL_SUGGESTIONS = ("local", "gpt-4o-mini", "gpt-4o", "ollama/llama3.1", "anthropic/claude-3-5-haiku-latest")
-#: faster-whisper sizes offered (a model folder can be browsed for).
-STT_SUGGESTIONS = ("tiny.en", "base.en", "small.en")
+#: faster-whisper models offered (a model folder can be browsed for); unset follows the language.
+STT_SUGGESTIONS = ("tiny.en", "base", "base.en", "small.en")
 #: What the dialog says beside the "Always also runs" ticks.
 ALWAYS_MEDIUM_WARNING = ("\"Always for this session\" runs low-risk code without asking. Code of medium risk "
                          "whose every effect is ticked here runs without asking too: it can change your "
                          "files. High-risk code (deleting files, rewriting history ...) always asks.")
-#: Spoken languages offered (any Whisper language code can be typed).
-LANGUAGES = ("en", "de", "es", "fr", "it", "nl", "pt", "pl", "ja", "zh")
+#: Spoken languages offered (any Whisper language code can be typed); auto detects among voice.languages.
+LANGUAGES = ("en", "zh", "ko", "auto", "de", "es", "fr", "it", "nl", "pt", "pl", "ja")
 #: The API base shown as an example.
 API_BASE_EXAMPLE = "http://localhost:11434/v1"
 
@@ -387,14 +387,19 @@ SCHEMA = Schema([
        flag_help="plain text output: no colour, no cursor movement", **_T),
     # -- read by the voice layer (VoiceConfig) and the desktop app --
     _s("voice.enabled", "bool", True, "talk to oi_voice", **_V),
-    _s("voice.stt_model", "str", None, "faster-whisper model name or path (null: the packaged tiny.en)",
+    _s("voice.stt_model", "str", None, "faster-whisper model name or path (null: follows the language: tiny.en "
+       "for en, the packaged multilingual base otherwise)",
        optional=True, flags=("--stt-model",), metavar="NAME|PATH",
-       flag_help="faster-whisper model: a size name or a CTranslate2 folder (default: packaged tiny.en)",
+       flag_help="faster-whisper model: a size name or a CTranslate2 folder (default: follows --language)",
        field=DialogField("&Speech model:", "Voice", suggestions=STT_SUGGESTIONS, widget="folder",
+                         none_text="(follows the language)",
                          tooltip="A faster-whisper size, or a folder holding a CTranslate2 Whisper model."), **_V),
-    _s("voice.language", "str", "en", "spoken language code (null: detect)", optional=True, flags=("--language",),
-       metavar="CODE", flag_help="spoken language (default en)",
-       field=DialogField("&Language:", "Voice", suggestions=LANGUAGES, none_text="(detect)"), **_V),
+    _s("voice.language", "str", None, "spoken language: en, zh, ko or auto (null: the system locale's)",
+       optional=True, flags=("--language",), metavar="CODE",
+       flag_help="spoken language: en, zh, ko or auto (default: the system locale's)",
+       field=DialogField("&Language:", "Voice", suggestions=LANGUAGES, none_text="(system language)"), **_V),
+    _s("voice.languages", "list[str]", ["en", "zh", "ko"], "the languages voice.language auto chooses among",
+       **_V),
     _s("voice.push_to_talk", "str", "F9", "push-to-talk hotkey",
        field=DialogField("Push to &talk:", "Behaviour", widget="key"), **_V),
     _s("voice.vad", "bool", True, "end the utterance when speech stops", **_V),

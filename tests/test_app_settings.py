@@ -85,7 +85,8 @@ def test_defaults_come_from_the_bundled_voice_profile(config: Path) -> None:
     settings = load_app_settings("voice")
     assert settings.profile == "voice"
     assert settings.model == "gpt-4o-mini"
-    assert (settings.stt_model, settings.language, settings.push_to_talk) == ("tiny.en", "en", "F9")
+    # Unset: the language follows the system locale, the speech model follows the language.
+    assert (settings.stt_model, settings.language, settings.push_to_talk) == (None, None, "F9")
     assert settings.api_key is None and settings.auto_run is False and settings.review_transcripts is False
     assert (config / "profiles" / "voice.yaml").is_file()  # the user's copy was made
 

@@ -61,7 +61,8 @@ def test_bundled_profiles_are_valid_and_apply(interp: Interpreter) -> None:
         profile = load_profile(bundled_dir() / f"{name}.yaml")
         assert profile.settings, name
     voice = load_profile(bundled_dir() / "voice.yaml")
-    assert voice.voice["stt_model"] == "tiny.en" and voice.voice["confirm_by_voice"] is True
+    # No stt_model or language: they follow the system locale (voice/lang.py).
+    assert "stt_model" not in voice.voice and voice.voice["confirm_by_voice"] is True
     assert not any(key.startswith("voice.") for key in voice.settings)  # stored, never set on the engine
     fast = load_profile(bundled_dir() / "fast.yaml")
     apply(fast, interp)

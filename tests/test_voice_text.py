@@ -95,12 +95,55 @@ def test_anything_else_is_not_understood(heard: str) -> None:
     assert classify(heard) is None
 
 
+@pytest.mark.parametrize("heard", ["是", "是的。", "对", "好", "好的", "可以", "行", "运行", "执行", "确定",
+                                   "好的，运行吧", "那就执行吧", "不错，运行吧", "OK，运行",
+                                   "네", "예", "응", "좋아", "그래", "실행", "해 줘", "네, 실행해 주세요"])
+def test_chinese_and_korean_yes_words_run(heard: str) -> None:
+    assert classify(heard) == "run"
+
+
+@pytest.mark.parametrize("heard", ["不", "不要", "别", "取消", "停", "算了", "不行", "好吧，不过不要运行", "不是",
+                                   "아니", "아니요", "아뇨", "취소", "하지 마", "멈춰", "그만", "네? 아니, 실행하지 마",
+                                   "yes... 不要"])
+def test_chinese_and_korean_no_words_decline_even_beside_a_yes(heard: str) -> None:
+    assert classify(heard) == "decline"
+
+
+@pytest.mark.parametrize("heard", ["这是什么", "好不好", "可不可以", "是吗？", "뭐라고요", "天气",
+                                   "大学生利用漏洞免费吃肯德基或行。"])
+def test_chinese_and_korean_questions_are_not_answers(heard: str) -> None:
+    # 是 inside a question, and the X不X form, are neither a yes nor a no.
+    assert classify(heard) is None
+
+
+def test_cjk_sentences_end_at_full_width_marks_without_a_space() -> None:
+    text = "你好。这个文件夹里有3个文件！要我列出来吗？好的；我来做……然后呢。他说：「可以。」下一句"
+    expected = ["你好。", "这个文件夹里有3个文件！", "要我列出来吗？", "好的；", "我来做……", "然后呢。",
+                "他说：「可以。」", "下一句"]
+    assert split_sentences(text) == expected
+    for step in (1, 2, 3):
+        splitter = SentenceSplitter()
+        got: list[str] = []
+        for i in range(0, len(text), step):
+            got += splitter.feed(text[i:i + step])
+        assert got + splitter.flush() == expected  # a closing 」 is never cut off
+    korean = ["안녕하세요.", "파일이 3개 있어요!", "실행할까요?"]
+    assert split_sentences(" ".join(korean)) == korean
+
+
+def test_long_cjk_sentence_is_cut_at_a_full_width_comma() -> None:
+    text = "这是一句很长的话，" * 40
+    units = split_sentences(text)
+    assert len(units) > 1 and all(u.endswith("，") for u in units[:-1]) and "".join(units) == text.strip()
+
+
 def test_voice_config_reads_the_bundled_voice_profile() -> None:
     from oi_voice.profiles import bundled_dir, load_profile
 
     profile = load_profile(bundled_dir() / "voice.yaml")
     config = VoiceConfig.from_settings(profile.voice, vad_silence=0.5, tts_rate=None)
-    assert config.stt_model == "tiny.en" and config.language == "en"
+    # Unset: the language follows the system locale, the speech model follows the language.
+    assert config.stt_model is None and config.language is None and config.languages == ["en", "zh", "ko"]
     assert config.confirm_by_voice and config.barge_in and config.vad_silence == 0.5
     assert config.tts_rate is None  # None overrides nothing
 

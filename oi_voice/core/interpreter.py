@@ -31,6 +31,7 @@ from oi_voice.core import lmc
 from oi_voice.core.approval import ApprovalGate, ApprovalRequest, Decision
 from oi_voice.core.engine_thread import EngineThread
 from oi_voice.core.history import Journal, data_dir
+from oi_voice.core.language import reply_instruction, user_language
 from oi_voice.core.lmc import Chunk, Message
 from oi_voice.core.loop import Turn, TurnConfig, run_event
 from oi_voice.core.undo import UndoResult, UndoStore
@@ -576,6 +577,10 @@ class Interpreter:
             f"[User Info]\nName: {getpass.getuser()}\nCWD: {working_dir()}\nOS: {platform.system()}\n"
             f"Languages you can run: {', '.join(self.computer.languages)}"
         )
+        # The user's language, from the script of their latest message (core/language.py). First:
+        # the local 0.5B model follows it there, and answered Korean in English when it came last.
+        if (answer_in := reply_instruction(user_language(self._messages))) is not None:
+            parts.insert(0, answer_in)
         return "\n\n".join(parts)
 
     async def _run_direct(self, language: str, code: str) -> AsyncIterator[ev.EngineEvent]:

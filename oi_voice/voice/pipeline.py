@@ -64,10 +64,11 @@ from oi_voice.voice.events import (
     VoiceError,
     VoiceEvent,
 )
+from oi_voice.voice.lang import conversation_language, phrases
 from oi_voice.voice.playback import SoundDeviceSpeaker, Speaker
 from oi_voice.voice.sentences import SentenceSplitter
 from oi_voice.voice.speech_queue import SpeechQueue
-from oi_voice.voice.speech_text import code_sentence, speakable
+from oi_voice.voice.speech_text import Purpose, code_sentence, speakable
 from oi_voice.voice.stt import SpeechToText
 from oi_voice.voice.tts import Synthesizer
 
@@ -129,7 +130,7 @@ class VoiceSession:
         self._answers = answers
         self.fallback = fallback
         self.stt = SpeechToText(self.config.stt_model, self.config.language,
-                                no_speech_threshold=self.config.no_speech_threshold)
+                                no_speech_threshold=self.config.no_speech_threshold, languages=self.config.languages)
         self.capture: Capture | None = None
         self.speech: SpeechQueue | None = None
         #: Why there is no microphone (typed chat still works), or None.
@@ -453,6 +454,19 @@ class _TurnConsumer:
         self.code = ""
         self.speak_replies = session.config.speak_replies
 
+    def language(self) -> str:
+        """The language to speak to the user in (that of their latest message, else the spoken one)."""
+        return conversation_language(self.s.interpreter.messages, self.s.stt.language)
+
+    def code_sentence(self, language: str, code: str, purpose: Purpose) -> str:
+        """``speech_text.code_sentence`` in the user's language."""
+        return phrases(self.language()).code_sentence(language, code, purpose) or \
+            code_sentence(language, code, purpose)
+
+    def show_code(self, language: str, code: str) -> str:
+        """What is said for a code block in the reply's text."""
+        return self.code_sentence(language, code, "show")
+
     def say(self, text: str) -> None:
         if self.speak_replies and text:
             self.s._say(text, self.epoch, self.turn_id)
@@ -467,7 +481,7 @@ class _TurnConsumer:
                 self.result.reply += event.text
                 emit(ReplyDelta(event.text))
                 for unit in self.splitter.feed(event.text):
-                    self.say(speakable(unit))
+                    self.say(speakable(unit, self.show_code))
         elif isinstance(event, MessageStart):
             if self.result.reply and not self.result.reply[-1].isspace():
                 self.result.reply += "\n"  # a later step's message is a new paragraph
@@ -489,7 +503,7 @@ class _TurnConsumer:
         elif isinstance(event, ErrorEvent):
             self.result.error = event.message
             emit(TurnError(event.kind, event.message))
-            self.say("Something went wrong; the details are on screen.")
+            self.say(phrases(self.language()).went_wrong)
 
     def _ask_aloud(self, text: str, id_: str) -> bool:
         """Say a confirmation question and wait until it was heard; False when cut short.
@@ -511,7 +525,7 @@ class _TurnConsumer:
 
     def _flush(self) -> None:
         for unit in self.splitter.flush():
-            self.say(speakable(unit))
+            self.say(speakable(unit, self.show_code))
 
     def finish(self) -> None:
         self._flush()
@@ -522,7 +536,7 @@ class _TurnConsumer:
         language, code = str(content.get("format") or ""), str(content.get("content") or "")
         if not s.interpreter.gate.is_pending(id_):
             # No approval asked: auto_run (or "always") runs it.
-            self.say(code_sentence(language, code, "running"))
+            self.say(self.code_sentence(language, code, "running"))
             self.result.confirmations.append((id_, "auto"))
             return
         decided: str | None = None
@@ -532,13 +546,14 @@ class _TurnConsumer:
             confirmation = SpokenConfirmation(
                 gate=s.interpreter.gate,
                 say=lambda text: self._ask_aloud(text, id_),
-                listener=listener, stt=s.stt, emit=s.events.emit, answer_timeout=s.config.answer_timeout)
+                listener=listener, stt=s.stt, emit=s.events.emit, answer_timeout=s.config.answer_timeout,
+                language=self.language())
             decided = confirmation.ask(content, self.cancel)
         else:
-            summary = str(content.get("summary") or "")
+            summary = phrases(self.language()).summary(content) if content.get("summary") else ""
             spoken = s.config.confirm_by_voice and can_speak
             # No ears: say the question anyway (the user answers with a key or a click).
-            self.say(summary if spoken else code_sentence(language, code, "propose"))
+            self.say(summary if spoken else self.code_sentence(language, code, "propose"))
             s.events.emit(ConfirmationAsked(id_, summary, str((content.get("risk") or {}).get("level", "low")),
                                             spoken=spoken))
         if decided is None and s.fallback is not None and s.interpreter.gate.is_pending(id_) \

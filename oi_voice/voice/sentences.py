@@ -1,7 +1,8 @@
 """Split a streaming reply into sentences, so speech can start before the reply ends.
 
 :class:`SentenceSplitter` is fed text as it arrives and hands back each unit as soon
-as it is complete: a sentence (ended by ``.``, ``!`` or ``?`` and a space), a line of
+as it is complete: a sentence (ended by ``.``, ``!`` or ``?`` and a space, or by
+Chinese and full-width marks -- 。！？；…… -- which need no space), a line of
 markdown (a heading, a list item), or a whole fenced code block (to be summarized,
 not read). Abbreviations ("e.g.", "Dr."), decimals ("3.14"), list numbers ("1.") and
 inline code do not end a sentence. A very long sentence is cut at a comma so the
@@ -18,7 +19,14 @@ _ABBREVIATIONS: Final = frozenset({
     "inc", "ltd", "co", "corp", "dept", "est", "min", "max", "no.", "p", "pp", "vol", "ca", "al",
 })
 # Closers that may follow the end mark before the space: quotes, brackets, emphasis.
-_END = re.compile(r"[.!?…]+[\"'”’)\]*_]*(?=\s)")
+_CLOSERS = "\"'”’)\\]*_」』）】》"
+# Western marks end a sentence before a space; CJK and full-width ones (。！？；．｡ and
+# an ellipsis after a CJK character) end it at once, closers included: the lookahead
+# waits for one more character so a closing 」 is not cut off into the next sentence.
+_CJK_END = r"(?:[。！？；．｡]+|(?<=[\u3000-\u9fff\uac00-\ud7af])…+)"
+_END = re.compile(rf"[.!?…]+[{_CLOSERS}]*(?=\s)|{_CJK_END}[{_CLOSERS}]*(?=[^{_CLOSERS}…。！？；．｡])", re.S)
+#: Where a long sentence may be cut: after a comma, semicolon or colon, Western or CJK.
+_SOFT_BREAKS = (", ", "; ", ": ", "，", "、", "：")
 _FENCE_OPEN = re.compile(r"^[ \t]*(`{3,}|~{3,})", re.M)
 #: Sentences longer than this are cut at a comma, semicolon or colon.
 LONG = 220
@@ -115,9 +123,11 @@ class SentenceSplitter:
     def _long_cut(self, buf: str) -> int | None:
         if len(buf) < self.long:
             return None
-        cut = max(buf.rfind(", ", 0, self.long), buf.rfind("; ", 0, self.long), buf.rfind(": ", 0, self.long))
+        cut = max(buf.rfind(mark, 0, self.long) for mark in _SOFT_BREAKS)
         if cut < self.long // 3:
             cut = buf.rfind(" ", 0, self.long)
+        if cut <= 0 and re.search(r"[\u3000-\u9fff\uac00-\ud7af]", buf[:self.long]):
+            return self.long  # CJK text without spaces or commas: cut where it is long
         return cut + 1 if cut > 0 else None
 
 

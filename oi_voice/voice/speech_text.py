@@ -9,6 +9,7 @@ list markers disappear.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Final, Literal
 
 _NUMBERS: Final = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
@@ -97,13 +98,16 @@ def _say_inline_code(match: re.Match[str]) -> str:
     return "some code"
 
 
-def speakable(unit: str) -> str:
+def speakable(unit: str, say_code: Callable[[str, str], str] | None = None) -> str:
     """The words to say for one unit of a markdown reply ('' when nothing is worth saying).
 
-    A unit is a sentence, a line, or a whole fenced code block (see ``sentences``).
+    A unit is a sentence, a line, or a whole fenced code block (see ``sentences``);
+    ``say_code(language, code)`` words a code block (default: ``code_sentence(..., "show")``).
     """
     fence = _FENCE.match(unit)
     if fence and unit.lstrip().startswith(fence.group(1)):
+        if say_code is not None:
+            return say_code(fence.group(2) or "code", fence.group(3))
         return code_sentence(fence.group(2) or "code", fence.group(3), "show")
     text = unit
     text = _IMAGE.sub(lambda m: f"an image of {m.group(1)}" if m.group(1).strip() else "an image", text)

