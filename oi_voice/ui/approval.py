@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from oi_voice.core.approval import Decision
-from oi_voice.ui.chatview import _monospace
 from oi_voice.ui.highlight import CodeHighlighter
+from oi_voice.ui.theme import monospace_font
 
 _RISK_WORDS = {
     "low": "Low risk: it reads, computes or makes new files; nothing known to be destructive.",
@@ -80,7 +80,7 @@ class ApprovalDialog(QDialog):
         layout.addWidget(self.risk_label)
         self.editor = QPlainTextEdit(self.proposed)
         self.editor.setObjectName("code")
-        self.editor.setFont(_monospace())
+        self.editor.setFont(monospace_font())
         self.editor.setReadOnly(True)
         self.highlighter = CodeHighlighter(self.editor.document(), self.language)
         layout.addWidget(QLabel(self.language or "code"))

@@ -22,7 +22,7 @@ import re
 from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication, QPixmap, QTextCursor, QTextFormat
+from PySide6.QtGui import QColor, QGuiApplication, QPixmap, QTextCursor, QTextFormat
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -41,7 +41,9 @@ from PySide6.QtWidgets import (
 from oi_voice.core import events as ev
 from oi_voice.core.approval import Decision
 from oi_voice.ui import theme
+from oi_voice.ui.approval import risk_words
 from oi_voice.ui.highlight import CodeHighlighter
+from oi_voice.ui.theme import monospace_font
 
 log = logging.getLogger("oi_voice.ui")
 
@@ -75,10 +77,6 @@ _STOPPED_NOTE = re.compile(r"^\s*\[Stopped")
 _FAILED_NOTE = re.compile(r"^\s*(exit code \d+|killed by \S+|it stopped without an exit status|.*restarted.*"
                           r"|.*variables are gone.*|.*waited for input.*)\s*$", re.IGNORECASE | re.DOTALL)
 _TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^\w*(Error|Exception)\b.*$", re.MULTILINE)
-
-
-def _monospace() -> Any:
-    return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
 
 
 def _named(widget: Any, name: str, accessible: str = "") -> Any:
@@ -167,7 +165,7 @@ class OutputBlock(_Block):
         self.layout_.addLayout(header)
         self.view = _named(QPlainTextEdit(), "output", "Output")
         self.view.setReadOnly(True)
-        self.view.setFont(_monospace())
+        self.view.setFont(monospace_font())
         self.view.setFrameShape(QFrame.Shape.NoFrame)
         self.view.setTabChangesFocus(True)
         self.layout_.addWidget(self.view)
@@ -318,7 +316,7 @@ class CodeBlock(_Block):
 
         self.editor = _named(QPlainTextEdit(), "code", f"{language or 'The'} code")
         self.editor.setReadOnly(True)
-        self.editor.setFont(_monospace())
+        self.editor.setFont(monospace_font())
         self.editor.setFrameShape(QFrame.Shape.NoFrame)
         self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.editor.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
@@ -433,8 +431,6 @@ class CodeBlock(_Block):
 
     def ask(self, request: dict[str, Any]) -> None:
         """Show the approval for ``request`` (a confirmation chunk's content) in the card."""
-        from oi_voice.ui.approval import risk_words
-
         self.request_id = str(request.get("id"))
         self.proposed = str(request.get("content") or self.code)
         risk = dict(request.get("risk") or {})
