@@ -348,6 +348,9 @@ def main(argv: list[str] | None = None) -> int:
               "or `oi-voice --headless`", file=sys.stderr)
         return 2
     keep_none_alive()
+    from oi_voice.voice.memory import trim_freed_memory_early
+
+    trim_freed_memory_early()  # the app idles for hours with the speech models loaded
     qapp = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(qapp, QApplication)
     qapp.setApplicationName("oi-voice")

@@ -65,6 +65,7 @@ from oi_voice.voice.events import (
     VoiceEvent,
 )
 from oi_voice.voice.lang import conversation_language, phrases
+from oi_voice.voice.memory import release_freed_memory
 from oi_voice.voice.playback import SoundDeviceSpeaker, Speaker
 from oi_voice.voice.sentences import SentenceSplitter
 from oi_voice.voice.speech_queue import SpeechQueue
@@ -198,6 +199,9 @@ class VoiceSession:
             self.speech.synthesizer.wait_ready(timeout)
         if self.capture is not None and not self.capture.first_block.wait(timeout):
             self._error(f"the microphone delivered no audio within {timeout:.0f} s")
+        # The warm-ups' buffers were freed in the workers' malloc arenas: give them back, the
+        # app idles with these models loaded (oi_voice.voice.memory).
+        release_freed_memory()
 
     def close(self) -> None:
         """Stop everything: the turn, speech, the microphone, the workers."""

@@ -10,8 +10,6 @@ the engine (``make_engine``, run once in the thread) and how to render one job
 from __future__ import annotations
 
 import concurrent.futures
-import ctypes
-import ctypes.util
 import logging
 import queue
 import threading
@@ -205,22 +203,6 @@ class WorkerSynthesizer:
 
     def close(self) -> None:
         """Nothing to release: the shared worker lives as long as the process."""
-
-
-def release_freed_memory() -> None:
-    """Give memory freed by the engine back to the system (glibc keeps it per thread otherwise).
-
-    Measured with Piper: ~50 MB of an idle app's RSS were freed buffers of synthesis
-    kept in the worker thread's malloc arena. A no-op where the C library is not glibc.
-    """
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name:
-        return
-    try:
-        trim = ctypes.CDLL(libc_name).malloc_trim
-    except (OSError, AttributeError):  # musl, macOS, Windows: no malloc_trim
-        return
-    trim(0)
 
 
 def wait_clip(future: concurrent.futures.Future[Clip], timeout: float) -> Clip:

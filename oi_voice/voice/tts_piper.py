@@ -21,7 +21,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from oi_voice.errors import OIVoiceError
-from oi_voice.voice.tts_base import Clip, Job, SynthesisWorker, VoiceInfo, WorkerSynthesizer, release_freed_memory
+from oi_voice.voice.memory import release_freed_memory
+from oi_voice.voice.tts_base import Clip, Job, SynthesisWorker, VoiceInfo, WorkerSynthesizer
 
 #: Words per minute Piper's voices speak at with ``length_scale`` 1 (measured on en_US-joe-medium).
 PIPER_WPM = 170
