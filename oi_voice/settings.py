@@ -325,9 +325,10 @@ MODEL_SUGGESTIONS = ("local", "gpt-4o-mini", "gpt-4o", "ollama/llama3.1", "anthr
 #: faster-whisper models offered (a model folder can be browsed for); unset follows the language.
 STT_SUGGESTIONS = ("tiny.en", "base", "base.en", "small.en")
 #: What the dialog says beside the "Always also runs" ticks.
-ALWAYS_MEDIUM_WARNING = ("\"Always for this session\" runs low-risk code without asking. Code of medium risk "
-                         "whose every effect is ticked here runs without asking too: it can change your "
-                         "files. High-risk code (deleting files, rewriting history ...) always asks.")
+ALWAYS_MEDIUM_WARNING = QT_TRANSLATE_NOOP(
+    "settings", "\"Always for this session\" runs low-risk code without asking. Code of medium risk whose every "
+    "effect is ticked here runs without asking too: it can change your files. High-risk code (deleting files, "
+    "rewriting history ...) always asks.")
 #: Spoken languages offered (any Whisper language code can be typed); auto detects among voice.languages.
 LANGUAGES = ("en", "zh", "ko", "auto", "de", "es", "fr", "it", "nl", "pt", "pl", "ja")
 #: The API base shown as an example.
