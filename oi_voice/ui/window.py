@@ -470,6 +470,8 @@ class MainWindow(QMainWindow):
                 self.chat.add_notice(self.tr("Nothing heard (%1).").replace("%1", event.reason))
         elif isinstance(event, ev.VoiceError):
             self.chat.add_notice(event.message, "error")
+        elif isinstance(event, ev.VoiceNotice):
+            self.chat.add_notice(event.message)
         elif isinstance(event, ev.TurnFinished):
             self._finished(event)
 

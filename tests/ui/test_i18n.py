@@ -224,3 +224,12 @@ def test_switching_the_display_language_at_run_time(app: DesktopApp, qtbot: QtBo
     QCoreApplication.processEvents()
     assert shown_texts(app, tray, dialog) == english
     assert all(not SCRIPT["zh_CN"].search(label.text()) for label in app.window.findChildren(QLabel))
+
+
+def test_the_no_good_voice_notice_is_shown_in_the_window(app: DesktopApp) -> None:
+    from oi_voice.ui.chatview import TextBlock
+    from oi_voice.voice import events as ev
+
+    app.window.on_event(ev.VoiceNotice("No good Chinese voice is installed here."))
+    shown = [b.text for b in app.window.chat.blocks if isinstance(b, TextBlock)]
+    assert "No good Chinese voice is installed here." in shown
