@@ -28,7 +28,7 @@ from oi_voice.voice.audio import load_audio_file
 from oi_voice.voice.capture import Utterance
 from oi_voice.voice.events import ConfirmationAnswered, ConfirmationAsked, ConfirmationHeard, VoiceEvent
 from oi_voice.voice.pipeline import VoiceConfig, VoiceSession
-from oi_voice.voice.tts import WavFileSpeaker
+from oi_voice.voice.playback import WavFileSpeaker
 
 
 class RecordingListener:
