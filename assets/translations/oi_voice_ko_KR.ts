@@ -320,6 +320,26 @@ Code the model writes waits for your OK before it runs.</source>
     </message>
 </context>
 <context>
+    <name>GlobalHotkey</name>
+    <message>
+        <source>no X display (Wayland or none): the global hotkey is unavailable; hold %1 in the window or the mic button instead</source>
+        <extracomment>X servers repeat a held key as release+press pairs that Qt does not always mark as auto-repeat; a release followed by a press within this many ms is such a repeat. Raw reports from pynput&apos;s thread; queued to the GUI thread, then debounced. Esc went down anywhere on the desktop (the voice HUD stops on it; it never has the keyboard).</extracomment>
+        <translation>X 디스플레이가 없습니다(Wayland 또는 없음). 전역 단축키를 쓸 수 없으니 창에서 %1 키나 마이크 버튼을 누르고 있으세요</translation>
+    </message>
+    <message>
+        <source>the global hotkey is unavailable (%1); use %2 in the window</source>
+        <translation>전역 단축키를 쓸 수 없습니다(%1). 창에서 %2 키를 사용하세요</translation>
+    </message>
+    <message>
+        <source>%1 cannot be a global hotkey; it still works in the window</source>
+        <translation>%1 키는 전역 단축키로 쓸 수 없습니다. 창에서는 계속 작동합니다</translation>
+    </message>
+    <message>
+        <source>the global hotkey could not start (%1); use %2 in the window</source>
+        <translation>전역 단축키를 시작할 수 없습니다(%1). 창에서 %2 키를 사용하세요</translation>
+    </message>
+</context>
+<context>
     <name>LevelMeter</name>
     <message>
         <source>Microphone level</source>

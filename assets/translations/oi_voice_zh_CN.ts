@@ -320,6 +320,26 @@ Code the model writes waits for your OK before it runs.</source>
     </message>
 </context>
 <context>
+    <name>GlobalHotkey</name>
+    <message>
+        <source>no X display (Wayland or none): the global hotkey is unavailable; hold %1 in the window or the mic button instead</source>
+        <extracomment>X servers repeat a held key as release+press pairs that Qt does not always mark as auto-repeat; a release followed by a press within this many ms is such a repeat. Raw reports from pynput&apos;s thread; queued to the GUI thread, then debounced. Esc went down anywhere on the desktop (the voice HUD stops on it; it never has the keyboard).</extracomment>
+        <translation>没有 X 显示（Wayland 或无显示）：无法使用全局快捷键；请在窗口中按住 %1，或按住麦克风按钮</translation>
+    </message>
+    <message>
+        <source>the global hotkey is unavailable (%1); use %2 in the window</source>
+        <translation>无法使用全局快捷键（%1）；请在窗口中使用 %2</translation>
+    </message>
+    <message>
+        <source>%1 cannot be a global hotkey; it still works in the window</source>
+        <translation>%1 不能用作全局快捷键；在窗口中仍然可用</translation>
+    </message>
+    <message>
+        <source>the global hotkey could not start (%1); use %2 in the window</source>
+        <translation>全局快捷键无法启动（%1）；请在窗口中使用 %2</translation>
+    </message>
+</context>
+<context>
     <name>LevelMeter</name>
     <message>
         <source>Microphone level</source>

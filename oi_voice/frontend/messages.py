@@ -44,7 +44,6 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "auto_run": "警告：auto_run 已开启：代码会直接运行，不再先询问你{extra}。按 Ctrl-C 可停止运行。",
         "auto_run_question": "代码会直接运行，不再先询问你{extra}：模型写出的任何代码都会立即以你的权限"
                              "在这台电脑上运行。\n\n要开启自动运行吗？",
-        "error": "oi：{message}",
     },
     "ko": {
         "question": "이 코드를 실행할까요? (y 실행 / n 취소 / e 편집) ",
