@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
 
 from oi_voice.core.approval import Decision
 from oi_voice.settings import QT_TRANSLATE_NOOP
-from oi_voice.ui.chatview import _monospace
 from oi_voice.ui.highlight import CodeHighlighter
 from oi_voice.ui.i18n import translate
+from oi_voice.ui.theme import monospace
 
 _RISK_WORDS = {
     "low": QT_TRANSLATE_NOOP("ApprovalDialog", "Low risk: it reads, computes or makes new files; nothing known to "
@@ -85,7 +85,7 @@ class ApprovalDialog(QDialog):
         layout.addWidget(self.risk_label)
         self.editor = QPlainTextEdit(self.proposed)
         self.editor.setObjectName("code")
-        self.editor.setFont(_monospace())
+        self.editor.setFont(monospace())
         self.editor.setReadOnly(True)
         self.highlighter = CodeHighlighter(self.editor.document(), self.language)
         layout.addWidget(QLabel(self.language or self.tr("code")))

@@ -22,7 +22,7 @@ import re
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication, QPixmap, QTextCursor, QTextFormat
+from PySide6.QtGui import QColor, QGuiApplication, QPixmap, QTextCursor, QTextFormat
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -77,10 +77,6 @@ _STOPPED_NOTE = re.compile(r"^\s*\[Stopped")
 _FAILED_NOTE = re.compile(r"^\s*(exit code \d+|killed by \S+|it stopped without an exit status|.*restarted.*"
                           r"|.*variables are gone.*|.*waited for input.*)\s*$", re.IGNORECASE | re.DOTALL)
 _TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^\w*(Error|Exception)\b.*$", re.MULTILINE)
-
-
-def _monospace() -> Any:
-    return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
 
 
 def _named(widget: Any, name: str, accessible: str = "") -> Any:
@@ -170,7 +166,7 @@ class OutputBlock(_Block):
         self.layout_.addLayout(header)
         self.view = _named(QPlainTextEdit(), "output", translate("ChatView", "Output"))
         self.view.setReadOnly(True)
-        self.view.setFont(_monospace())
+        self.view.setFont(theme.monospace())
         self.view.setFrameShape(QFrame.Shape.NoFrame)
         self.view.setTabChangesFocus(True)
         self.layout_.addWidget(self.view)
@@ -324,7 +320,7 @@ class CodeBlock(_Block):
         self.editor = _named(QPlainTextEdit(), "code",
                              translate("ChatView", "%1 code").replace("%1", language or "The"))
         self.editor.setReadOnly(True)
-        self.editor.setFont(_monospace())
+        self.editor.setFont(theme.monospace())
         self.editor.setFrameShape(QFrame.Shape.NoFrame)
         self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.editor.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory, QWidget
 
 #: The values ``ui.theme`` takes.
@@ -214,3 +214,8 @@ class ThemeManager(QObject):
     def _system_changed(self, _scheme: Qt.ColorScheme) -> None:
         if self.setting == "system":
             self.apply()
+
+
+def monospace() -> QFont:
+    """The system's fixed-width font (code and output)."""
+    return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)

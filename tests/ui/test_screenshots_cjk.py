@@ -48,8 +48,8 @@ def test_the_window_in_chinese_and_korean_shows_real_glyphs(tmp_path: Path) -> N
     if missing := [t for t in ("Xvfb", "xdotool", "import", "pulseaudio", "fc-list") if shutil.which(t) is None]:
         pytest.skip(f"missing tools: {', '.join(missing)}")
     assert has_cjk_font(), "no CJK font installed (the Makefile's APT_PACKAGES has fonts-wqy-microhei)"
-    from scripted_llm import ScriptedLLM
     from screenshots import LANGUAGES, SCREEN, audio, environment, fonts_without_cjk, language_window
+    from scripted_llm import ScriptedLLM
     from x_env import xvfb
 
     folder = tmp_path / "run"
