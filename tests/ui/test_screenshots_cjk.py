@@ -19,24 +19,9 @@ from PySide6.QtGui import QImage
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from test_screenshots import ink_difference  # noqa: E402  (tests/ is not a package)
+
 pytestmark = pytest.mark.slow
-
-
-def ink_difference(a: QImage, b: QImage) -> float:
-    """Of the pixels drawn on (not the background) in either picture, the share that differ
-    (measured here: 0.25 between a window and its tofu rendering, 0 between identical ones).
-
-    The window is mostly empty background: counting only its text, icons and edges makes
-    "substantially different" mean something.
-    """
-    assert a.size() == b.size()
-    points = [(x, y) for x in range(0, a.width(), 2) for y in range(0, a.height(), 2)]
-    counts: dict[int, int] = {}
-    for x, y in points:
-        counts[a.pixel(x, y)] = counts.get(a.pixel(x, y), 0) + 1
-    background = max(counts, key=lambda colour: counts[colour])
-    ink = [(x, y) for x, y in points if a.pixel(x, y) != background or b.pixel(x, y) != background]
-    return sum(a.pixel(x, y) != b.pixel(x, y) for x, y in ink) / max(1, len(ink))
 
 
 def has_cjk_font() -> bool:
