@@ -56,7 +56,7 @@ setup: system-deps $(STAMP) translations
 TS_FILES := $(wildcard assets/translations/oi_voice_*.ts)
 QM_FILES := $(TS_FILES:.ts=.qm)
 # The Python files whose strings are translated (self.tr, translate(), QT_TRANSLATE_NOOP).
-I18N_SOURCES := oi_voice/settings.py $(wildcard oi_voice/ui/*.py)
+I18N_SOURCES := oi_voice/settings.py oi_voice/core/effects.py $(wildcard oi_voice/ui/*.py)
 .PHONY: translations translations-update
 translations: $(QM_FILES)
 

@@ -607,6 +607,10 @@ Code the model writes waits for your OK before it runs.</source>
         <source>Leave empty to keep the key stored for %1</source>
         <translation>비워 두면 %1에 저장된 키를 유지합니다</translation>
     </message>
+    <message>
+        <source>Code that %1</source>
+        <translation>%1 코드</translation>
+    </message>
 </context>
 <context>
     <name>Tray</name>
@@ -657,6 +661,46 @@ Code the model writes waits for your OK before it runs.</source>
     <message>
         <source>Speak now · Esc to stop</source>
         <translation>지금 말하세요 · Esc로 중지</translation>
+    </message>
+</context>
+<context>
+    <name>risk</name>
+    <message>
+        <source>changes or overwrites files in the working folder</source>
+        <extracomment>Kinds of medium effect; the user may let &quot;Always for this session&quot; cover some of them. (Their words are marked for the desktop app&apos;s translations: the settings dialog shows them.)</extracomment>
+        <translation>작업 폴더의 파일 변경 또는 덮어쓰기</translation>
+    </message>
+    <message>
+        <source>changes files outside the working folder</source>
+        <translation>작업 폴더 밖의 파일 변경</translation>
+    </message>
+    <message>
+        <source>uses the network</source>
+        <translation>네트워크 사용</translation>
+    </message>
+    <message>
+        <source>installs packages</source>
+        <translation>패키지 설치</translation>
+    </message>
+    <message>
+        <source>stops other programs</source>
+        <translation>다른 프로그램 중지</translation>
+    </message>
+    <message>
+        <source>changes file permissions</source>
+        <translation>파일 권한 변경</translation>
+    </message>
+    <message>
+        <source>changes a git repository</source>
+        <translation>git 저장소 변경</translation>
+    </message>
+    <message>
+        <source>runs code or commands the rater cannot check</source>
+        <translation>위험 평가로 확인할 수 없는 코드나 명령 실행</translation>
+    </message>
+    <message>
+        <source>changes system settings or reads secrets</source>
+        <translation>시스템 설정 변경 또는 비밀 정보 읽기</translation>
     </message>
 </context>
 <context>

@@ -607,6 +607,10 @@ Code the model writes waits for your OK before it runs.</source>
         <source>Leave empty to keep the key stored for %1</source>
         <translation>留空则保留为 %1 保存的密钥</translation>
     </message>
+    <message>
+        <source>Code that %1</source>
+        <translation>%1的代码</translation>
+    </message>
 </context>
 <context>
     <name>Tray</name>
@@ -657,6 +661,46 @@ Code the model writes waits for your OK before it runs.</source>
     <message>
         <source>Speak now · Esc to stop</source>
         <translation>请说话 · Esc 停止</translation>
+    </message>
+</context>
+<context>
+    <name>risk</name>
+    <message>
+        <source>changes or overwrites files in the working folder</source>
+        <extracomment>Kinds of medium effect; the user may let &quot;Always for this session&quot; cover some of them. (Their words are marked for the desktop app&apos;s translations: the settings dialog shows them.)</extracomment>
+        <translation>修改或覆盖工作文件夹中的文件</translation>
+    </message>
+    <message>
+        <source>changes files outside the working folder</source>
+        <translation>修改工作文件夹以外的文件</translation>
+    </message>
+    <message>
+        <source>uses the network</source>
+        <translation>使用网络</translation>
+    </message>
+    <message>
+        <source>installs packages</source>
+        <translation>安装软件包</translation>
+    </message>
+    <message>
+        <source>stops other programs</source>
+        <translation>停止其他程序</translation>
+    </message>
+    <message>
+        <source>changes file permissions</source>
+        <translation>更改文件权限</translation>
+    </message>
+    <message>
+        <source>changes a git repository</source>
+        <translation>修改 git 仓库</translation>
+    </message>
+    <message>
+        <source>runs code or commands the rater cannot check</source>
+        <translation>运行风险评估无法检查的代码或命令</translation>
+    </message>
+    <message>
+        <source>changes system settings or reads secrets</source>
+        <translation>更改系统设置或读取密钥</translation>
     </message>
 </context>
 <context>

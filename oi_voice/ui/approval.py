@@ -46,7 +46,7 @@ def risk_words(risk: dict[str, Any]) -> str:
     level = str(risk.get("level") or "low")
     text = (translate("ApprovalDialog", _RISK_WORDS[level]) if level in _RISK_WORDS
             else translate("ApprovalDialog", "Risk: %1").replace("%1", level))
-    reasons = [str(r) for r in risk.get("reasons") or []]
+    reasons = [translate("risk", str(r)) for r in risk.get("reasons") or []]  # the marked ones are translated
     if reasons:
         text += " (" + "; ".join(reasons) + ")"
     return text

@@ -238,6 +238,10 @@ class SettingsDialog(QDialog):
                 widget.setText(field.label)
             if isinstance(widget, QListWidget):
                 getattr(self, f"{name}_warning").setText(field.tooltip)
+                words = _checklist_options(editor.setting.field.options)
+                for row in range(widget.count()):
+                    item = widget.item(row)
+                    item.setText(words[str(item.data(Qt.ItemDataRole.UserRole))])
             elif field.tooltip:
                 widget.setToolTip(field.tooltip)
             if isinstance(widget, QComboBox) and editor.setting.kind == "choice":
@@ -561,7 +565,8 @@ def _checklist_options(options: str) -> dict[str, str]:
     if options == "risk_kinds":
         from oi_voice.core.risk import KINDS
 
-        return {kind: f"Code that {words}" for kind, words in KINDS.items()}
+        return {kind: translate("SettingsDialog", "Code that %1").replace("%1", translate("risk", words))
+                for kind, words in KINDS.items()}
     raise ValueError(f"no checklist options called {options!r}")
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QGroupBox, QLabel
+from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QGroupBox, QLabel, QListWidget
 from pytestqt.qtbot import QtBot
 
 from oi_voice.app_settings import load_app_settings
@@ -30,7 +30,8 @@ from oi_voice.ui.tray import Tray
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 #: What the .ts files are made from (the Makefile's I18N_SOURCES).
-SOURCES = [ROOT / "oi_voice" / "settings.py", *sorted((ROOT / "oi_voice" / "ui").glob("*.py"))]
+SOURCES = [ROOT / "oi_voice" / "settings.py", ROOT / "oi_voice" / "core" / "effects.py",
+           *sorted((ROOT / "oi_voice" / "ui").glob("*.py"))]
 #: A letter of each language's script: every translated text shows at least one.
 SCRIPT = {"zh_CN": re.compile(r"[\u4e00-\u9fff]"), "ko_KR": re.compile(r"[\uac00-\ud7a3]")}
 
@@ -167,6 +168,10 @@ def shown_texts(desktop: DesktopApp, tray: Tray, dialog: SettingsDialog) -> dict
     for name, editor in dialog.fields.items():
         if isinstance(editor.widget, QCheckBox):
             texts[f"dialog check {name}"] = editor.widget.text()
+    ticks = dialog.fields["always_medium"].widget
+    assert isinstance(ticks, QListWidget)
+    texts |= {f"always tick {i}": ticks.item(i).text() for i in range(ticks.count())}
+    texts["always warning"] = dialog.always_medium_warning.text()
     theme = dialog.fields["theme"].widget
     assert isinstance(theme, QComboBox)
     texts |= {f"theme choice {i}": theme.itemText(i) for i in range(theme.count())}
@@ -175,7 +180,7 @@ def shown_texts(desktop: DesktopApp, tray: Tray, dialog: SettingsDialog) -> dict
 
 def english_left(text: str) -> list[str]:
     """English words in a translated text (names and keys are no English)."""
-    allowed = {"oi", "voice", "API", "Ctrl", "Enter", "Shift", "Esc", "the", "test", "store", "Piper", "pyttsx3"}
+    allowed = {"oi", "voice", "API", "Ctrl", "Enter", "Shift", "Esc", "the", "test", "store", "Piper", "pyttsx3", "git"}
     return [w for w in re.findall(r"[A-Za-z]{3,}", text) if w not in allowed]
 
 
