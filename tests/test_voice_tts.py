@@ -60,7 +60,8 @@ def test_piper_is_the_default_english_voice_and_says_what_espeak_garbles(stt: Sp
     synth.wait_ready(60)
     assert synth.engine_name() == "piper" and synth.fallbacks == {}
     said = heard(stt, synth, "What operating system are we on?")
-    assert "what operating system are we on" in said, said
+    # Piper's synthesis is sampled (VITS noise), so assert the words espeak garbles, not the whole line.
+    assert "operating system" in said, said
     assert Synthesizer(engine="pyttsx3").engine_name() == "pyttsx3"
 
 
