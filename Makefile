@@ -9,7 +9,7 @@ APT_PACKAGES := espeak-ng libespeak-ng1 sox libportaudio2 pulseaudio pulseaudio-
   libasound2-plugins alsa-utils xvfb xauth xdotool x11-utils imagemagick libegl1 libgl1 \
   libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 fonts-dejavu-core libxcb-cursor0 \
   libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-shape0 \
-  libxcb-xfixes0 libxcb-xkb1 libx11-xcb1 nodejs ruby tmux
+  libxcb-xfixes0 libxcb-xkb1 libx11-xcb1 nodejs ruby tmux fonts-wqy-microhei
 comma := ,
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)-$(subst $(comma),_,$(EXTRAS))
 
@@ -49,7 +49,27 @@ lint: setup
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-setup: system-deps $(STAMP)
+setup: system-deps $(STAMP) translations
+
+# The app's translations: .ts sources (assets/translations/, written by `make translations-update`
+# and translated by hand) compiled into the .qm files the app loads. The .qm files are build outputs.
+TS_FILES := $(wildcard assets/translations/oi_voice_*.ts)
+QM_FILES := $(TS_FILES:.ts=.qm)
+# The Python files whose strings are translated (self.tr, translate(), QT_TRANSLATE_NOOP).
+I18N_SOURCES := oi_voice/settings.py oi_voice/core/effects.py $(wildcard oi_voice/ui/*.py)
+.PHONY: translations translations-update
+translations: $(QM_FILES)
+
+assets/translations/%.qm: assets/translations/%.ts | $(STAMP)
+	$(BIN)/pyside6-lrelease -silent $< -qm $@
+
+## translations-update: add the app's new strings to the .ts files (then translate them: tests check none is left)
+translations-update: $(STAMP)
+	for ts in $(TS_FILES); do \
+	  lang=$$(basename $$ts .ts); lang=$${lang#oi_voice_}; \
+	  $(BIN)/pyside6-lupdate -silent -locations none -no-obsolete $(I18N_SOURCES) -source-language en \
+	    -target-language $$lang -ts $$ts || exit 1; \
+	done
 
 # apt only when something is missing, so a second run costs nothing.
 system-deps:

@@ -51,6 +51,17 @@ FlagStyle = Literal["value", "switch", "negatable", "off"]
 Program = Literal["oi", "oi-voice"]
 
 
+def QT_TRANSLATE_NOOP(context: str, text: str) -> str:  # the name pyside6-lupdate looks for
+    """Mark ``text`` for translation in ``context`` and return it unchanged.
+
+    pyside6-lupdate extracts the marked strings into ``assets/translations/*.ts``; the
+    desktop app translates them where it shows them (``QCoreApplication.translate``).
+    The schema's dialog texts use the context ``"settings"``.
+    """
+    del context
+    return text
+
+
 class _EngineDefault:
     """The default is the engine's own (a long prompt, "every installed language")."""
 
@@ -314,9 +325,10 @@ MODEL_SUGGESTIONS = ("local", "gpt-4o-mini", "gpt-4o", "ollama/llama3.1", "anthr
 #: faster-whisper models offered (a model folder can be browsed for); unset follows the language.
 STT_SUGGESTIONS = ("tiny.en", "base", "base.en", "small.en")
 #: What the dialog says beside the "Always also runs" ticks.
-ALWAYS_MEDIUM_WARNING = ("\"Always for this session\" runs low-risk code without asking. Code of medium risk "
-                         "whose every effect is ticked here runs without asking too: it can change your "
-                         "files. High-risk code (deleting files, rewriting history ...) always asks.")
+ALWAYS_MEDIUM_WARNING = QT_TRANSLATE_NOOP(
+    "settings", "\"Always for this session\" runs low-risk code without asking. Code of medium risk whose every "
+    "effect is ticked here runs without asking too: it can change your files. High-risk code (deleting files, "
+    "rewriting history ...) always asks.")
 #: Spoken languages offered (any Whisper language code can be typed); auto detects among voice.languages.
 LANGUAGES = ("en", "zh", "ko", "auto", "de", "es", "fr", "it", "nl", "pt", "pl", "ja")
 #: The API base shown as an example.
@@ -327,14 +339,16 @@ SCHEMA = Schema([
     # -- the model (interpreter.llm) --
     _s("llm.model", "str", "gpt-4o", "language model to use", flags=("-m", "--model"), metavar="MODEL",
        env="OI_VOICE_MODEL",
-       field=DialogField("&Model:", "Model", suggestions=MODEL_SUGGESTIONS, unset="",
-                         tooltip='A litellm model name; "local" runs the bundled model on this computer.')),
+       field=DialogField(QT_TRANSLATE_NOOP("settings", "&Model:"), "Model", suggestions=MODEL_SUGGESTIONS,
+                         unset="",
+                         tooltip=QT_TRANSLATE_NOOP("settings", 'A litellm model name; "local" runs the bundled '
+                                                   "model on this computer."))),
     _s("llm.api_base", "str", None, "OpenAI-compatible server URL", optional=True, flags=("-ab", "--api_base"),
        flag_help="API base URL of an OpenAI-compatible server (Ollama, LM Studio, llama.cpp ...); overrides "
        "the environment", metavar="URL", env="OI_VOICE_API_BASE",
-       field=DialogField("API &base:", "Model", placeholder=API_BASE_EXAMPLE,
-                         tooltip="An OpenAI-compatible server (Ollama, LM Studio, llama.cpp); empty: the "
-                         "provider's.")),
+       field=DialogField(QT_TRANSLATE_NOOP("settings", "API &base:"), "Model", placeholder=API_BASE_EXAMPLE,
+                         tooltip=QT_TRANSLATE_NOOP("settings", "An OpenAI-compatible server (Ollama, LM Studio, "
+                                                   "llama.cpp); empty: the provider's."))),
     _s("llm.api_key", "str", None, "API key", optional=True, flags=("-ak", "--api_key"),
        flag_help="API key for the model (overrides the environment)", metavar="KEY", env="OI_VOICE_API_KEY",
        secret=True),
@@ -366,7 +380,7 @@ SCHEMA = Schema([
        flag_help="custom instructions, appended to the system message", metavar="TEXT"),
     _s("auto_run", "bool", False, "run code without asking", flags=("-y", "--auto_run"),
        flag_help="run generated code without asking (prints a warning)",
-       field=DialogField("Run code without asking", "Behaviour", order=1)),
+       field=DialogField(QT_TRANSLATE_NOOP("settings", "Run code without asking"), "Behaviour", order=1)),
     _s("verbose", "bool", False, "print detailed logs", flags=("-v", "--verbose")),
     _s("max_output", "int", 2800, "characters of output the model sees", minimum=200, flags=("-xo", "--max_output"),
        flag_help="maximum characters of code output the model sees", metavar="CHARS"),
@@ -377,8 +391,8 @@ SCHEMA = Schema([
     _s("conversation_history", "bool", True, "save conversations"),
     _s("approval.always_medium", "list[str]", [], "kinds of medium-risk code that \"Always for this session\" "
        "also runs: writes_files, network, installs, permissions, git, ... (high risk always asks)",
-       field=DialogField("\"Always\" also runs:", "Behaviour", widget="checklist", options="risk_kinds",
-                         tooltip=ALWAYS_MEDIUM_WARNING, order=2)),
+       field=DialogField(QT_TRANSLATE_NOOP("settings", "\"Always\" also runs:"), "Behaviour",
+                         widget="checklist", options="risk_kinds", tooltip=ALWAYS_MEDIUM_WARNING, order=2)),
     _s("computer.languages", "list[str]", ENGINE_DEFAULT, "languages the model may use"),
     # -- read by `oi` --
     _s("multi_line", "bool", False, "``` starts and ends multi-line input", flags=("-ml", "--multi_line"),
@@ -391,17 +405,19 @@ SCHEMA = Schema([
        "for en, the packaged multilingual base otherwise)",
        optional=True, flags=("--stt-model",), metavar="NAME|PATH",
        flag_help="faster-whisper model: a size name or a CTranslate2 folder (default: follows --language)",
-       field=DialogField("&Speech model:", "Voice", suggestions=STT_SUGGESTIONS, widget="folder",
-                         none_text="(follows the language)",
-                         tooltip="A faster-whisper size, or a folder holding a CTranslate2 Whisper model."), **_V),
+       field=DialogField(QT_TRANSLATE_NOOP("settings", "&Speech model:"), "Voice", suggestions=STT_SUGGESTIONS,
+                         widget="folder", none_text=QT_TRANSLATE_NOOP("settings", "(follows the language)"),
+                         tooltip=QT_TRANSLATE_NOOP("settings", "A faster-whisper size, or a folder holding a "
+                                                   "CTranslate2 Whisper model.")), **_V),
     _s("voice.language", "str", None, "spoken language: en, zh, ko or auto (null: the system locale's)",
        optional=True, flags=("--language",), metavar="CODE",
        flag_help="spoken language: en, zh, ko or auto (default: the system locale's)",
-       field=DialogField("&Language:", "Voice", suggestions=LANGUAGES, none_text="(system language)"), **_V),
+       field=DialogField(QT_TRANSLATE_NOOP("settings", "&Language:"), "Voice", suggestions=LANGUAGES,
+                         none_text=QT_TRANSLATE_NOOP("settings", "(system language)")), **_V),
     _s("voice.languages", "list[str]", ["en", "zh", "ko"], "the languages voice.language auto chooses among",
        **_V),
     _s("voice.push_to_talk", "str", "F9", "push-to-talk hotkey",
-       field=DialogField("Push to &talk:", "Behaviour", widget="key"), **_V),
+       field=DialogField(QT_TRANSLATE_NOOP("settings", "Push to &talk:"), "Behaviour", widget="key"), **_V),
     _s("voice.vad", "bool", True, "end the utterance when speech stops", **_V),
     _s("voice.vad_silence", "float", 0.7, "seconds of silence that end a hands-free utterance", minimum=0,
        flags=("--vad-silence",), metavar="SECONDS",
@@ -410,24 +426,32 @@ SCHEMA = Schema([
     _s("voice.speak_replies", "bool", True, "read replies aloud", **_V),
     _s("voice.tts_engine", "choice", "auto", "text-to-speech engine: auto (Piper where it has a voice for the "
        "language, else the system's voices through pyttsx3), piper or pyttsx3", choices=("auto", "piper", "pyttsx3"),
-       field=DialogField("Speech &engine:", "Voice", labels=("Automatic (Piper where it has a voice)", "Piper",
-                                                           "System voice (pyttsx3)")), **_V),
+       field=DialogField(QT_TRANSLATE_NOOP("settings", "Speech &engine:"), "Voice",
+                         labels=(QT_TRANSLATE_NOOP("settings", "Automatic (Piper where it has a voice)"),
+                                 QT_TRANSLATE_NOOP("settings", "Piper"),
+                                 QT_TRANSLATE_NOOP("settings", "System voice (pyttsx3)"))), **_V),
     _s("voice.piper_voices", "dict", {}, "Piper voice per language code: a .onnx (its .onnx.json beside it) or a "
        "folder holding one; English has a bundled voice",
-       field=DialogField("&Piper voice:", "Voice", widget="language_file",
-                         placeholder="built in for English; else a .onnx voice or its folder",
-                         tooltip="A Piper voice (.onnx with its .onnx.json) for the spoken language."), **_V),
+       field=DialogField(QT_TRANSLATE_NOOP("settings", "&Piper voice:"), "Voice", widget="language_file",
+                         placeholder=QT_TRANSLATE_NOOP("settings", "built in for English; else a .onnx voice or its "
+                                                       "folder"),
+                         tooltip=QT_TRANSLATE_NOOP("settings", "A Piper voice (.onnx with its .onnx.json) for the "
+                                                   "spoken language.")), **_V),
     _s("voice.tts_voice", "str", None, "text-to-speech voice", optional=True, flags=("--voice",), dest="tts_voice",
        metavar="VOICE", flag_help="text-to-speech voice: id, name or language",
-       field=DialogField("System &voice:", "Voice", options="voices", none_text="(default)"), **_V),
+       field=DialogField(QT_TRANSLATE_NOOP("settings", "System &voice:"), "Voice", options="voices",
+                         none_text=QT_TRANSLATE_NOOP("settings", "(default)")), **_V),
     _s("voice.tts_rate", "int", None, "words per minute", optional=True, minimum=1, flags=("--rate",),
        dest="tts_rate", metavar="WPM", flag_help="speech rate in words per minute",
-       field=DialogField("&Rate:", "Voice", none_text="(default)", minimum=80, maximum=400, suffix=" words/min"),
+       field=DialogField(QT_TRANSLATE_NOOP("settings", "&Rate:"), "Voice",
+                         none_text=QT_TRANSLATE_NOOP("settings", "(default)"), minimum=80, maximum=400,
+                         suffix=QT_TRANSLATE_NOOP("settings", " words/min")),
        **_V),
     _s("voice.confirm_by_voice", "bool", True, "say what will run and listen for yes/no",
        flags=("--no-voice-confirm",), flag_style="off", dest="confirm_by_voice",
        flag_help="do not ask for spoken yes/no before running code (use the keyboard)",
-       field=DialogField("Say what will run and listen for yes or no", "Behaviour"), **_V),
+       field=DialogField(QT_TRANSLATE_NOOP("settings", "Say what will run and listen for yes or no"),
+                         "Behaviour"), **_V),
     _s("voice.barge_in", "bool", True, "push-to-talk while speaking stops the reply", **_V),
     _s("voice.answer_timeout", "float", 6.0, "seconds to wait for a spoken answer to start", minimum=0, **_V),
     _s("voice.no_speech_threshold", "float", 0.6, "segments at least this likely to be silence are dropped",
@@ -435,17 +459,30 @@ SCHEMA = Schema([
     _s("voice.turn_timeout", "float", 600.0, "seconds before a turn (model and code) gives up", minimum=0, **_V),
     _s("voice.input_device", "str", None, "microphone name (null: the system default)", optional=True,
        flags=("--input-device",), metavar="NAME|INDEX", flag_help="microphone (see --list-devices)",
-       field=DialogField("&Microphone:", "Voice", options="input_devices", none_text="(system default)"), **_V),
+       field=DialogField(QT_TRANSLATE_NOOP("settings", "&Microphone:"), "Voice", options="input_devices",
+                         none_text=QT_TRANSLATE_NOOP("settings", "(system default)")), **_V),
     _s("voice.output_device", "str", None, "speaker name (null: the system default)", optional=True,
        flags=("--output-device",), metavar="NAME|INDEX", flag_help="speaker (see --list-devices)",
-       field=DialogField("Spea&ker:", "Voice", options="output_devices", none_text="(system default)"), **_V),
+       field=DialogField(QT_TRANSLATE_NOOP("settings", "Spea&ker:"), "Voice", options="output_devices",
+                         none_text=QT_TRANSLATE_NOOP("settings", "(system default)")), **_V),
     _s("voice.review_transcripts", "bool", False, "edit a transcript before it is sent",
-       field=DialogField("Let me edit what I said before it is sent", "Behaviour"), **_V),
+       field=DialogField(QT_TRANSLATE_NOOP("settings", "Let me edit what I said before it is sent"),
+                         "Behaviour"), **_V),
     # -- read by the desktop app only (through AppSettings) --
     _s("ui.theme", "choice", "system", "system | light | dark: the desktop app's look", target="app",
        choices=("system", "light", "dark"),
-       field=DialogField("&Appearance:", "Behaviour", labels=("Follow the system", "Light", "Dark"), order=3,
-                         tooltip="The window's colours: as the desktop's, or always light or dark.")),
+       field=DialogField(QT_TRANSLATE_NOOP("settings", "&Appearance:"), "Behaviour",
+                         labels=(QT_TRANSLATE_NOOP("settings", "Follow the system"),
+                                 QT_TRANSLATE_NOOP("settings", "Light"), QT_TRANSLATE_NOOP("settings", "Dark")),
+                         order=3,
+                         tooltip=QT_TRANSLATE_NOOP("settings", "The window's colours: as the desktop's, or always "
+                                                   "light or dark."))),
+    _s("ui.language", "choice", "system", "system | en | zh_CN | ko_KR: the desktop app's language (system: the "
+       "locale's)", target="app", choices=("system", "en", "zh_CN", "ko_KR"),
+       field=DialogField(QT_TRANSLATE_NOOP("settings", "&Display language:"), "Behaviour", name="display_language",
+                         labels=(QT_TRANSLATE_NOOP("settings", "Follow the system"), "English", "简体中文", "한국어"),
+                         order=4, tooltip=QT_TRANSLATE_NOOP("settings", "The language of the window, the dialogs "
+                                                            "and the tray menu; it changes at once."))),
     # -- Open Interpreter profile keys that mean nothing here; accepted so its profiles load --
     _s("version", "any", None, "profile format version", target="ignored"),
     _s("disable_telemetry", "bool", False, "oi_voice sends no telemetry", target="ignored"),

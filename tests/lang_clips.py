@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,18 +45,22 @@ def normalize(text: str) -> str:
     return "".join(c for c in text if c.isalnum())
 
 
-def cer(reference: str, hypothesis: str) -> float:
-    """Character error rate: edit distance over the reference's length (spaces, punctuation ignored)."""
-    ref, hyp = normalize(reference), normalize(hypothesis)
-    if not ref:
-        return float(bool(hyp))
-    previous = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
+def error_rate(reference: Sequence[str], hypothesis: Sequence[str]) -> float:
+    """(substitutions + deletions + insertions) / len(reference): the edit distance of two token sequences."""
+    if not reference:
+        return float(bool(hypothesis))
+    previous = list(range(len(hypothesis) + 1))  # edit distances of the empty reference prefix
+    for i, r in enumerate(reference, 1):
         current = [i]
-        for j, h in enumerate(hyp, 1):
+        for j, h in enumerate(hypothesis, 1):
             current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h)))
         previous = current
-    return previous[-1] / len(ref)
+    return previous[-1] / len(reference)
+
+
+def cer(reference: str, hypothesis: str) -> float:
+    """Character error rate: edit distance over the reference's length (spaces, punctuation ignored)."""
+    return error_rate(normalize(reference), normalize(hypothesis))
 
 
 def traditional_only(text: str) -> str:

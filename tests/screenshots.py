@@ -9,7 +9,8 @@ recorded request plays into the microphone. Waits are on the app's log and on X 
     python tests/screenshots.py [--out assets/screenshots]
 
 Writes ``conversation-light.png``, ``approval-light.png``, ``conversation-dark.png``,
-``approval-dark.png`` and ``hud.png``; prints each path and size.
+``approval-dark.png``, ``hud.png``, and the window in Chinese and Korean
+(``window-zh_CN.png``, ``window-ko_KR.png``); prints each path and size.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ from scripted_llm import ScriptedLLM, combine, text, tool_call  # noqa: E402
 from x_env import xvfb  # noqa: E402
 
 #: The pictures, in the order they are taken.
-NAMES = ("approval-light", "conversation-light", "approval-dark", "conversation-dark", "hud")
+NAMES = ("approval-light", "conversation-light", "approval-dark", "conversation-dark", "hud", "window-zh_CN",
+         "window-ko_KR")
+#: The display languages pictured (ui.language).
+LANGUAGES = ("zh_CN", "ko_KR")
 SCREEN = "1400x1000x24"
 #: Where the main window goes, and its size (x, y, width, height).
 WINDOW = (20, 20, 920, 860)
@@ -61,17 +65,20 @@ ANSWER = ("The sine wave peaks at **1.0**, first at x ≈ 1.571 (that is π/2), 
 class App:
     """One ``oi-voice`` process with its own log, config and data folders."""
 
-    def __init__(self, env: dict[str, str], folder: Path, llm_url: str, theme: str) -> None:
+    def __init__(self, env: dict[str, str], folder: Path, llm_url: str, theme: str, language: str = "en",
+                 name: str = "") -> None:
         self.env = env
-        self.log = folder / f"app-{theme}.log"
+        name = name or theme
+        self.log = folder / f"app-{name}.log"
         profiles = folder / "config" / "profiles"
         profiles.mkdir(parents=True, exist_ok=True)
         (profiles / "screenshots.yaml").write_text(
             f"llm:\n  model: scripted-model\n  supports_functions: true\nvoice:\n  confirm_by_voice: false\n"
-            f"  speak_replies: false\nui:\n  theme: {theme}\n", encoding="utf-8")
+            f"  speak_replies: false\n  language: en\nui:\n  theme: {theme}\n  language: {language}\n",
+            encoding="utf-8")
         command = [str(Path(sys.executable).with_name("oi-voice")), "--profile", "screenshots", "-ab", llm_url,
                    "-ak", "sk-test", "--log-file", str(self.log), "--no-tray"]
-        self.output = (folder / f"app-{theme}.out").open("wb")
+        self.output = (folder / f"app-{name}.out").open("wb")
         self.process = subprocess.Popen(command, env=env, cwd=folder, stdout=self.output,
                                         stderr=subprocess.STDOUT)
 
@@ -220,6 +227,45 @@ def hud(app: App, env: dict[str, str], out: Path, pulse: object, request: Path) 
     return path
 
 
+def language_window(env: dict[str, str], folder: Path, llm_url: str, language: str, path: Path,
+                    fontconfig: Path | None = None) -> Path:
+    """The ready window shown in ``language`` (``fontconfig``: a fontconfig file, to render it
+    without a font, for the test that no text comes out as boxes)."""
+    if fontconfig is not None:
+        env = {**env, "FONTCONFIG_FILE": str(fontconfig)}
+    app = App(env, folder, llm_url, "light", language, name=path.stem)
+    try:
+        app.wait_for("ready")
+        main = window_id(env, "^oi-voice$")
+        x, y, w, h = WINDOW
+        xdo(env, "windowsize", "--sync", main, str(w), str(h - 300))
+        xdo(env, "windowmove", "--sync", main, str(x), str(y))
+        xdo(env, "windowfocus", "--sync", main)
+        time.sleep(0.8)  # painted after the move is acknowledged
+        return shoot(env, path, union(geometry(env, main), pad=0), DESKTOPS["light"])
+    finally:
+        app.close()
+
+
+def fonts_without_cjk(folder: Path) -> Path:
+    """A fontconfig file that offers DejaVu only: Chinese and Korean have no font under it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "no-cjk-fonts.conf"
+    config.write_text('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+                      '  <dir>/usr/share/fonts/truetype/dejavu</dir>\n'
+                      f'  <cachedir>{folder / "cache"}</cachedir>\n</fontconfig>\n', encoding="utf-8")
+    return config
+
+
+def environment(folder: Path, display: str, pulse: object) -> dict[str, str]:
+    """The app's environment: the virtual screen, the private sound server and config folders."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OI_VOICE_", "OPENAI_", "ANTHROPIC_"))}
+    env.update({**pulse.env, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb",  # type: ignore[attr-defined]
+                "OI_VOICE_CONFIG_DIR": str(folder / "config"), "OI_VOICE_DATA_DIR": str(folder / "data"),
+                "XDG_CONFIG_HOME": str(folder / "xdg")})
+    return env
+
+
 @contextlib.contextmanager
 def audio() -> Iterator[object]:
     from voice_env import _start_pulse
@@ -246,10 +292,7 @@ def main(argv: list[str] | None = None) -> int:
             llm.add(combine(text("I'll plot it with matplotlib and print the peak."), tool_call("python", PLOT)),
                     text(ANSWER))
         llm.add(text("Six times seven is **42**."))
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("OI_VOICE_", "OPENAI_", "ANTHROPIC_"))}
-        env.update({**pulse.env, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb",  # type: ignore[attr-defined]
-                    "OI_VOICE_CONFIG_DIR": str(folder / "config"), "OI_VOICE_DATA_DIR": str(folder / "data"),
-                    "XDG_CONFIG_HOME": str(folder / "xdg")})
+        env = environment(folder, display, pulse)
         for theme in ("light", "dark"):
             app = App(env, folder, llm.url, theme)
             try:
@@ -258,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
                     taken.append(hud(app, env, out, pulse, request))
             finally:
                 app.close()
+        for language in LANGUAGES:
+            taken.append(language_window(env, folder, llm.url, language, out / f"window-{language}.png"))
     for path in taken:
         print(f"{path} {path.stat().st_size:,} bytes")
     return 0

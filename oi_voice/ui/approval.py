@@ -25,14 +25,18 @@ from PySide6.QtWidgets import (
 )
 
 from oi_voice.core.approval import Decision
+from oi_voice.settings import QT_TRANSLATE_NOOP
 from oi_voice.ui.highlight import CodeHighlighter
-from oi_voice.ui.theme import monospace_font
+from oi_voice.ui.i18n import translate
+from oi_voice.ui.theme import monospace
 
 _RISK_WORDS = {
-    "low": "Low risk: it reads, computes or makes new files; nothing known to be destructive.",
-    "medium": "Medium risk: it changes files, installs software, uses the network, or does something "
-              "the rater cannot check.",
-    "high": "High risk: it can destroy data or change the system. Read it before you run it.",
+    "low": QT_TRANSLATE_NOOP("ApprovalDialog", "Low risk: it reads, computes or makes new files; nothing known to "
+                             "be destructive."),
+    "medium": QT_TRANSLATE_NOOP("ApprovalDialog", "Medium risk: it changes files, installs software, uses the "
+                                "network, or does something the rater cannot check."),
+    "high": QT_TRANSLATE_NOOP("ApprovalDialog", "High risk: it can destroy data or change the system. Read it "
+                              "before you run it."),
 }
 _RISK_COLOURS = {"low": "#2e7d32", "medium": "#ef6c00", "high": "#b71c1c"}
 
@@ -40,8 +44,9 @@ _RISK_COLOURS = {"low": "#2e7d32", "medium": "#ef6c00", "high": "#b71c1c"}
 def risk_words(risk: dict[str, Any]) -> str:
     """The risk rating of a confirmation chunk in words, with its reasons."""
     level = str(risk.get("level") or "low")
-    text = _RISK_WORDS.get(level, f"Risk: {level}")
-    reasons = [str(r) for r in risk.get("reasons") or []]
+    text = (translate("ApprovalDialog", _RISK_WORDS[level]) if level in _RISK_WORDS
+            else translate("ApprovalDialog", "Risk: %1").replace("%1", level))
+    reasons = [translate("risk", str(r)) for r in risk.get("reasons") or []]  # the marked ones are translated
     if reasons:
         text += " (" + "; ".join(reasons) + ")"
     return text
@@ -61,13 +66,13 @@ class ApprovalDialog(QDialog):
         self.proposed = str(content.get("content") or "")
         self.risk = dict(content.get("risk") or {})
         self.answered = False
-        self.setWindowTitle("oi-voice: run this code?")
+        self.setWindowTitle(self.tr("oi-voice: run this code?"))
         self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
         self.setModal(False)
         self.resize(640, 420)
 
         layout = QVBoxLayout(self)
-        summary = str(content.get("summary") or f"Run this {self.language} code?")
+        summary = str(content.get("summary") or self.tr("Run this %1 code?").replace("%1", self.language))
         heading = QLabel(f"<b>{_escape(summary)}</b>")
         heading.setObjectName("summary")
         heading.setWordWrap(True)
@@ -80,30 +85,30 @@ class ApprovalDialog(QDialog):
         layout.addWidget(self.risk_label)
         self.editor = QPlainTextEdit(self.proposed)
         self.editor.setObjectName("code")
-        self.editor.setFont(monospace_font())
+        self.editor.setFont(monospace())
         self.editor.setReadOnly(True)
         self.highlighter = CodeHighlighter(self.editor.document(), self.language)
-        layout.addWidget(QLabel(self.language or "code"))
+        layout.addWidget(QLabel(self.language or self.tr("code")))
         layout.addWidget(self.editor, 1)
         self.reason = QLineEdit()
         self.reason.setObjectName("reason")
-        self.reason.setPlaceholderText("Reason for declining (optional; the model is told)")
+        self.reason.setPlaceholderText(self.tr("Reason for declining (optional; the model is told)"))
         layout.addWidget(self.reason)
         # What "Always" covers is decided by the engine (ApprovalGate.covers): low risk, and
         # medium only for the kinds allowed in Settings; high-risk code always asks.
-        self.always = QCheckBox("Always for this session (low risk; high risk always asks)")
+        self.always = QCheckBox(self.tr("Always for this session (low risk; high risk always asks)"))
         self.always.setObjectName("always")
         self.always.setEnabled(level != "high")
         layout.addWidget(self.always)
 
         buttons = QHBoxLayout()
-        self.run_button = QPushButton("&Run")
+        self.run_button = QPushButton(self.tr("&Run"))
         self.run_button.setObjectName("run")
         self.run_button.setDefault(True)
-        self.edit_button = QPushButton("&Edit")
+        self.edit_button = QPushButton(self.tr("&Edit"))
         self.edit_button.setObjectName("edit")
         self.edit_button.setCheckable(True)
-        self.decline_button = QPushButton("&Decline")
+        self.decline_button = QPushButton(self.tr("&Decline"))
         self.decline_button.setObjectName("decline")
         buttons.addStretch(1)
         for button in (self.edit_button, self.decline_button, self.run_button):

@@ -75,10 +75,10 @@ class Bridge(QObject):
         def run() -> None:
             try:
                 session = factory(self.progress.emit)
-                self.progress.emit("Opening the microphone and speaker…")
+                self.progress.emit(self.tr("Opening the microphone and speaker…"))
                 session.start()
                 self._attach(session)
-                self.progress.emit("Loading the speech model…")
+                self.progress.emit(self.tr("Loading the speech model…"))
                 session.wait_ready()
                 if session.capture is not None:
                     # Ready means push-to-talk records: the first stream can take a while to open.
@@ -128,7 +128,7 @@ class Bridge(QObject):
 
     def _need_session(self) -> VoiceSession | None:
         if self.session is None:
-            self.notice.emit("Still starting up: try again in a moment.")
+            self.notice.emit(self.tr("Still starting up: try again in a moment."))
         return self.session
 
     def send_text(self, text: str) -> bool:
@@ -179,7 +179,7 @@ class Bridge(QObject):
         if session is None:
             return False
         if session.busy:
-            self.notice.emit("A turn is still running: stop it first.")
+            self.notice.emit(self.tr("A turn is still running: stop it first."))
             return False
         session.interpreter.reset()
         return True
@@ -191,7 +191,7 @@ class Bridge(QObject):
         if session is None:
             return None
         if session.busy:
-            self.notice.emit("A turn is still running: stop it first.")
+            self.notice.emit(self.tr("A turn is still running: stop it first."))
             return None
         interpreter = session.interpreter
 
@@ -199,7 +199,7 @@ class Bridge(QObject):
             try:
                 self.notice.emit(interpreter.undo_run().message)
             except (OIVoiceError, OSError) as exc:
-                self.notice.emit(f"The run could not be undone: {exc}")
+                self.notice.emit(self.tr("The run could not be undone: %1").replace("%1", str(exc)))
 
         thread = threading.Thread(target=work, name="oi-voice-undo-run", daemon=True)
         thread.start()
@@ -254,7 +254,7 @@ class Bridge(QObject):
             return
         if session is None or session.capture is None:
             self.notice.emit(session.microphone_error if session is not None and session.microphone_error
-                             else "Hands-free needs a microphone.")
+                             else self.tr("Hands-free needs a microphone."))
             return
         stop = threading.Event()
         self._hands_free = stop
@@ -267,7 +267,7 @@ class Bridge(QObject):
             try:
                 session.listen_turn(timeout=30.0, cancel=stop)
             except OIVoiceError as exc:
-                self.notice.emit(f"Hands-free stopped: {exc}")
+                self.notice.emit(self.tr("Hands-free stopped: %1").replace("%1", str(exc)))
                 break
         if self._hands_free is stop:
             self._hands_free = None

@@ -21,7 +21,7 @@ import logging
 import re
 from typing import Any
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPixmap, QTextCursor, QTextFormat
 from PySide6.QtWidgets import (
     QFrame,
@@ -40,10 +40,10 @@ from PySide6.QtWidgets import (
 
 from oi_voice.core import events as ev
 from oi_voice.core.approval import Decision
+from oi_voice.settings import QT_TRANSLATE_NOOP
 from oi_voice.ui import theme
-from oi_voice.ui.approval import risk_words
 from oi_voice.ui.highlight import CodeHighlighter
-from oi_voice.ui.theme import monospace_font
+from oi_voice.ui.i18n import translate
 
 log = logging.getLogger("oi_voice.ui")
 
@@ -58,18 +58,18 @@ IMAGE_WIDTH = 560
 CODE_LINES = 24
 
 #: What the empty conversation says.
-EMPTY_HINT = ("Type a request below, or hold {key} and say it.\n"
-              "Code the model writes waits for your OK before it runs.")
+EMPTY_HINT = QT_TRANSLATE_NOOP("ChatView", "Type a request below, or hold {key} and say it.\n"
+                               "Code the model writes waits for your OK before it runs.")
 #: The words of each run state's chip.
 STATE_WORDS = {
-    "writing": "Writing…",
-    "ready": "Ready to run",
-    "waiting": "Waiting for approval",
-    "running": "Running…",
-    "done": "Done",
-    "declined": "Declined",
-    "failed": "Failed",
-    "stopped": "Stopped",
+    "writing": QT_TRANSLATE_NOOP("ChatView", "Writing…"),
+    "ready": QT_TRANSLATE_NOOP("ChatView", "Ready to run"),
+    "waiting": QT_TRANSLATE_NOOP("ChatView", "Waiting for approval"),
+    "running": QT_TRANSLATE_NOOP("ChatView", "Running…"),
+    "done": QT_TRANSLATE_NOOP("ChatView", "Done"),
+    "declined": QT_TRANSLATE_NOOP("ChatView", "Declined"),
+    "failed": QT_TRANSLATE_NOOP("ChatView", "Failed"),
+    "stopped": QT_TRANSLATE_NOOP("ChatView", "Stopped"),
 }
 
 #: How a run ended, read from the last note the engine adds to its output.
@@ -112,8 +112,9 @@ class TextBlock(_Block):
                                            | Qt.TextInteractionFlag.LinksAccessibleByMouse)
         self.label.setOpenExternalLinks(True)
         self.label.setTextFormat(Qt.TextFormat.MarkdownText if markdown else Qt.TextFormat.PlainText)
-        self.label.setAccessibleName({"user": "You said", "assistant": "Assistant", "error": "Error"}
-                                     .get(kind, "Notice"))
+        names = {"user": translate("ChatView", "You said"), "assistant": translate("ChatView", "Assistant"),
+                 "error": translate("ChatView", "Error")}
+        self.label.setAccessibleName(names.get(kind, translate("ChatView", "Notice")))
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         if kind == "user":
@@ -151,25 +152,26 @@ class OutputBlock(_Block):
 
     def __init__(self) -> None:
         super().__init__("output")
-        self.toggle = _named(QToolButton(), "toggle", "Output: show or hide")
+        self.toggle = _named(QToolButton(), "toggle", translate("ChatView", "Output: show or hide"))
         self.toggle.setCheckable(True)
         self.toggle.setChecked(True)
         self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.toggle.setArrowType(Qt.ArrowType.DownArrow)
-        self.toggle.setText("Output")
+        self.toggle.setText(translate("ChatView", "Output"))
         self.toggle.toggled.connect(self._expand)
         header = QHBoxLayout()
         header.setContentsMargins(8, 2, 8, 0)
         header.addWidget(self.toggle)
         header.addStretch(1)
         self.layout_.addLayout(header)
-        self.view = _named(QPlainTextEdit(), "output", "Output")
+        self.view = _named(QPlainTextEdit(), "output", translate("ChatView", "Output"))
         self.view.setReadOnly(True)
-        self.view.setFont(monospace_font())
+        self.view.setFont(theme.monospace())
         self.view.setFrameShape(QFrame.Shape.NoFrame)
         self.view.setTabChangesFocus(True)
         self.layout_.addWidget(self.view)
-        self.show_all = _named(QPushButton("Show all"), "show-all", "Show all output")
+        self.show_all = _named(QPushButton(translate("ChatView", "Show all")), "show-all",
+                               translate("ChatView", "Show all output"))
         self.show_all.clicked.connect(self.reveal)
         self.show_all.hide()
         row = QHBoxLayout()
@@ -210,7 +212,7 @@ class OutputBlock(_Block):
         if on_screen < SHOWN:
             self._insert(text[:SHOWN - on_screen])
         if self.received > SHOWN:
-            self.show_all.setText(f"Show all ({self.received:,} characters)")
+            self.show_all.setText(translate("ChatView", "Show all (%1 characters)").replace("%1", f"{self.received:,}"))
             self.show_all.setVisible(self.expanded)
 
     def _insert(self, text: str) -> None:
@@ -236,7 +238,8 @@ class OutputBlock(_Block):
         self.revealed = True
         text = self.text
         if self.received > self._kept:
-            text += f"\n… {self.received - self._kept:,} more characters were not kept"
+            text += "\n… " + translate("ChatView", "%1 more characters were not kept").replace(
+                "%1", f"{self.received - self._kept:,}")
         self.view.setPlainText(text)
         self._fit()
         self.show_all.hide()
@@ -259,7 +262,7 @@ class ImageBlock(_Block):
         super().__init__("image")
         self.pixmap = QPixmap()
         self.pixmap.loadFromData(QByteArray(data))
-        self.label = _named(QLabel(), "image", "Image the code drew")
+        self.label = _named(QLabel(), "image", translate("ChatView", "Image the code drew"))
         if self.pixmap.isNull():
             self.label.setText("(an image that could not be decoded)")
         else:
@@ -287,7 +290,7 @@ class CodeBlock(_Block):
         self.proposed = ""
         self.output: OutputBlock | None = None
         self.card = _named(QFrame(), "card")
-        self.card.setAccessibleName(f"{language or 'Code'} code")
+        self.card.setAccessibleName(translate("ChatView", "%1 code").replace("%1", language or "Code"))
         self.layout_.addWidget(self.card)
         inner = QVBoxLayout(self.card)
         inner.setContentsMargins(1, 1, 1, 1)
@@ -296,17 +299,17 @@ class CodeBlock(_Block):
         header = QHBoxLayout()
         header.setContentsMargins(12, 7, 8, 7)
         header.setSpacing(8)
-        self.title = _named(QLabel((language or "code").upper()), "language")
-        self.chip = _named(QLabel(), "chip", "Run state")
-        self.copy_button = _named(QToolButton(), "copy", "Copy the code")
-        self.copy_button.setText("Copy")
-        self.copy_button.setToolTip("Copy the code to the clipboard")
+        self.title = _named(QLabel((language or translate("ChatView", "code")).upper()), "language")
+        self.chip = _named(QLabel(), "chip", translate("ChatView", "Run state"))
+        self.copy_button = _named(QToolButton(), "copy", translate("ChatView", "Copy the code"))
+        self.copy_button.setText(translate("ChatView", "Copy"))
+        self.copy_button.setToolTip(translate("ChatView", "Copy the code to the clipboard"))
         self.copy_button.clicked.connect(self.copy)
         # A child timer: it dies with the card, so it never touches a deleted button.
         self._copied = QTimer(self)
         self._copied.setSingleShot(True)
         self._copied.setInterval(1500)
-        self._copied.timeout.connect(lambda: self.copy_button.setText("Copy"))
+        self._copied.timeout.connect(lambda: self.copy_button.setText(translate("ChatView", "Copy")))
         header.addWidget(self.title)
         header.addWidget(self.chip)
         header.addStretch(1)
@@ -314,9 +317,10 @@ class CodeBlock(_Block):
         inner.addLayout(header)
         inner.addWidget(self._rule())
 
-        self.editor = _named(QPlainTextEdit(), "code", f"{language or 'The'} code")
+        self.editor = _named(QPlainTextEdit(), "code",
+                             translate("ChatView", "%1 code").replace("%1", language or "The"))
         self.editor.setReadOnly(True)
-        self.editor.setFont(monospace_font())
+        self.editor.setFont(theme.monospace())
         self.editor.setFrameShape(QFrame.Shape.NoFrame)
         self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.editor.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
@@ -329,15 +333,18 @@ class CodeBlock(_Block):
         row = QHBoxLayout(self.approval)
         row.setContentsMargins(12, 8, 10, 10)
         row.setSpacing(8)
-        self.risk_label = _named(QLabel(), "risk", "Risk")
+        self.risk_label = _named(QLabel(), "risk", translate("ChatView", "Risk"))
         self.risk_label.setWordWrap(True)
-        self.reason = _named(QLineEdit(), "card-reason", "Reason for declining")
-        self.reason.setPlaceholderText("Reason to decline (optional)")
+        self.reason = _named(QLineEdit(), "card-reason", translate("ChatView", "Reason for declining"))
+        self.reason.setPlaceholderText(translate("ChatView", "Reason to decline (optional)"))
         self.reason.setMaximumWidth(220)
-        self.decline_button = _named(QPushButton("Decline"), "card-decline", "Decline: do not run the code")
-        self.edit_button = _named(QPushButton("Edit"), "card-edit", "Edit the code before running it")
+        self.decline_button = _named(QPushButton(translate("ChatView", "Decline")), "card-decline",
+                                     translate("ChatView", "Decline: do not run the code"))
+        self.edit_button = _named(QPushButton(translate("ChatView", "Edit")), "card-edit",
+                                  translate("ChatView", "Edit the code before running it"))
         self.edit_button.setCheckable(True)
-        self.run_button = _named(QPushButton("Run"), "card-run", "Run the code")
+        self.run_button = _named(QPushButton(translate("ChatView", "Run")), "card-run",
+                                 translate("ChatView", "Run the code"))
         self.run_button.setProperty("primary", True)
         row.addWidget(self.risk_label, 1)
         for widget in (self.reason, self.decline_button, self.edit_button, self.run_button):
@@ -391,10 +398,21 @@ class CodeBlock(_Block):
         self.editor.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded if count > CODE_LINES
                                                else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
+    def retranslate(self) -> None:
+        """The card's buttons and chip in the app's language."""
+        self.copy_button.setText(translate("ChatView", "Copy"))
+        self.copy_button.setToolTip(translate("ChatView", "Copy the code to the clipboard"))
+        self.reason.setPlaceholderText(translate("ChatView", "Reason to decline (optional)"))
+        for button, words in ((self.decline_button, translate("ChatView", "Decline")),
+                              (self.edit_button, translate("ChatView", "Edit")),
+                              (self.run_button, translate("ChatView", "Run"))):
+            button.setText(words)
+        self.set_state(self.state)
+
     def copy(self) -> None:
         """Put the code on the clipboard."""
         QGuiApplication.clipboard().setText(self.code)
-        self.copy_button.setText("Copied")
+        self.copy_button.setText(translate("ChatView", "Copied"))
         self._copied.start()
 
     def set_active_line(self, line: int | None) -> None:
@@ -422,15 +440,18 @@ class CodeBlock(_Block):
     def set_state(self, state: str) -> None:
         """Show run state ``state`` (a key of :data:`STATE_WORDS`) in the chip."""
         self.state = state
-        self.chip.setText(STATE_WORDS.get(state, state))
+        words = translate("ChatView", STATE_WORDS[state]) if state in STATE_WORDS else state
+        self.chip.setText(words)
         self.chip.setProperty("state", state)
-        self.chip.setAccessibleDescription(STATE_WORDS.get(state, state))
+        self.chip.setAccessibleDescription(words)
         theme.repolish(self.chip)
 
     # -- the approval ---------------------------------------------------------------------
 
     def ask(self, request: dict[str, Any]) -> None:
         """Show the approval for ``request`` (a confirmation chunk's content) in the card."""
+        from oi_voice.ui.approval import risk_words
+
         self.request_id = str(request.get("id"))
         self.proposed = str(request.get("content") or self.code)
         risk = dict(request.get("risk") or {})
@@ -507,7 +528,7 @@ class ChatView(QScrollArea):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("chat")
-        self.setAccessibleName("Conversation")
+        self.setAccessibleName(translate("ChatView", "Conversation"))
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -518,12 +539,14 @@ class ChatView(QScrollArea):
         self.column.setSpacing(12)
         self.column.addStretch(1)
         # What an empty conversation says: how to start, and that nothing runs unasked.
-        self.hint = _named(QLabel(EMPTY_HINT.format(key="F9")), "notice", "How to start")
+        self.push_to_talk = "F9"
+        self.hint = _named(QLabel(), "notice", translate("ChatView", "How to start"))
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setWordWrap(True)
         self.column.insertWidget(0, self.hint)
         self.column.insertStretch(0, 1)
         self.setWidget(body)
+        self.retranslate()
         self.blocks: list[_Block] = []
         self.cards: dict[str, CodeBlock] = {}
         self._message: TextBlock | None = None
@@ -544,7 +567,21 @@ class ChatView(QScrollArea):
 
     def set_push_to_talk(self, key: str) -> None:
         """Name the push-to-talk key in the empty conversation's hint."""
-        self.hint.setText(EMPTY_HINT.format(key=key))
+        self.push_to_talk = key
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """The hint and names in the app's language; the cards follow (the conversation keeps its words)."""
+        self.setAccessibleName(translate("ChatView", "Conversation"))
+        self.hint.setText(translate("ChatView", EMPTY_HINT).format(key=self.push_to_talk))
+        for card in getattr(self, "cards", {}).values():
+            card.retranslate()
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Follow a language switch."""
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
 
     def _show_hint(self, on: bool) -> None:
         # The stretch above the hint centres it; with a conversation, blocks start at the top.
@@ -749,7 +786,7 @@ class ChatView(QScrollArea):
             else:
                 return
         except (ValueError, OSError) as exc:
-            self.add_notice(f"An image could not be shown: {exc}", "error")
+            self.add_notice(translate("ChatView", "An image could not be shown: %1").replace("%1", str(exc)), "error")
             return
         self.image(data)
 

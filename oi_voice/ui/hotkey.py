@@ -137,18 +137,19 @@ class GlobalHotkey(QObject):
     def start(self) -> str | None:
         """Start listening; returns None on success, else why it cannot work here."""
         if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
-            return ("no X display (Wayland or none): the global hotkey is unavailable; "
-                    f"hold {self.key_name} in the window or the mic button instead")
+            return self.tr("no X display (Wayland or none): the global hotkey is unavailable; hold %1 in the "
+                           "window or the mic button instead").replace("%1", self.key_name)
         try:
             from pynput import keyboard
         except Exception as exc:  # pynput raises what its backend raises when it cannot load
-            return f"the global hotkey is unavailable ({exc}); use {self.key_name} in the window"
+            return self.tr("the global hotkey is unavailable (%1); use %2 in the window").replace(
+                "%2", self.key_name).replace("%1", str(exc))
         name = self.key_name.split("+")[-1].strip().lower()
         target = getattr(keyboard.Key, name, None)
         if target is None and len(name) == 1:
             target = keyboard.KeyCode.from_char(name)
         if target is None:
-            return f"{self.key_name} cannot be a global hotkey; it still works in the window"
+            return self.tr("%1 cannot be a global hotkey; it still works in the window").replace("%1", self.key_name)
         self._target = target
         self._escape = keyboard.Key.esc
         try:
@@ -156,7 +157,8 @@ class GlobalHotkey(QObject):
             listener.start()
             listener.wait()
         except Exception as exc:  # e.g. Xlib cannot open the display, or macOS refuses access
-            return f"the global hotkey could not start ({exc}); use {self.key_name} in the window"
+            return self.tr("the global hotkey could not start (%1); use %2 in the window").replace(
+                "%2", self.key_name).replace("%1", str(exc))
         self._listener = listener
         return None
 

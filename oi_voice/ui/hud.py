@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal, SignalInstance
+from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import (
     QColor,
     QCursor,
@@ -30,6 +30,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
 
+from oi_voice.ui.i18n import state_label, translate
 from oi_voice.ui.state import AppState
 from oi_voice.voice import events as ev
 
@@ -65,7 +66,7 @@ class LevelMeter(QWidget):
     def __init__(self, bars: int = 7, parent: QWidget | None = None, *, colour: str | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("level")
-        self.setAccessibleName("Microphone level")
+        self.setAccessibleName(self.tr("Microphone level"))
         self._levels: deque[float] = deque([0.0] * bars, maxlen=bars)
         self._colour = colour
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
@@ -82,7 +83,7 @@ class LevelMeter(QWidget):
     def set_level(self, level: float) -> None:
         """Show a new level (0..1)."""
         self._levels.append(max(0.0, min(1.0, float(level))))
-        self.setAccessibleDescription(f"{round(self.level * 100)} percent")
+        self.setAccessibleDescription(self.tr("%1 percent").replace("%1", str(round(self.level * 100))))
         self.update()
 
     def clear(self) -> None:
@@ -139,7 +140,6 @@ class VoiceHud(QWidget):
                          | Qt.WindowType.WindowStaysOnTopHint | Qt.WindowType.WindowDoesNotAcceptFocus)
         self.setObjectName("hud")
         self.setWindowTitle(TITLE)
-        self.setAccessibleName("Voice status")
         # Showing it must not take the keyboard from the window the user is typing into.
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
         self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground, True)
@@ -162,13 +162,10 @@ class VoiceHud(QWidget):
         self.meter.setFixedSize(9 * 5 + 8 * 2, 20)
         self.words = QLabel("", self)
         self.words.setObjectName("hud-words")
-        self.words.setAccessibleName("Recognised words")
         self.words.setMaximumWidth(WORDS_WIDTH)
         self.stop_button = QToolButton(self)
         self.stop_button.setObjectName("hud-stop")
         self.stop_button.setText("✕")
-        self.stop_button.setToolTip("Stop (Esc)")
-        self.stop_button.setAccessibleName("Stop listening and speaking")
         self.stop_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.stop_button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.stop_button.clicked.connect(self.stop)
@@ -185,6 +182,22 @@ class VoiceHud(QWidget):
         self._hide_timer.setInterval(LINGER_MS)
         self._hide_timer.timeout.connect(self._linger_over)
         self._show_state(AppState.IDLE)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """Set the texts in the app's language (the words shown change with the next event)."""
+        self.setAccessibleName(self.tr("Voice status"))
+        self.words.setAccessibleName(self.tr("Recognised words"))
+        self.stop_button.setToolTip(self.tr("Stop (Esc)"))
+        self.stop_button.setAccessibleName(self.tr("Stop listening and speaking"))
+        self.meter.setAccessibleName(translate("LevelMeter", "Microphone level"))
+        self.state_label.setText(state_label(self.state))
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Follow a language switch."""
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -219,10 +232,10 @@ class VoiceHud(QWidget):
             if event.text.strip():
                 self._set_words(f"“{event.text.strip()}”")
         elif isinstance(event, ev.TranscriptHeld):
-            self._set_words(f"“{event.text.strip()}” — edit it in the window")
+            self._set_words(self.tr("“%1” — edit it in the window").replace("%1", event.text.strip()))
         elif isinstance(event, ev.NothingHeard):
             if event.reason != "recording discarded":
-                self._set_words("Nothing heard", hint=True)
+                self._set_words(self.tr("Nothing heard"), hint=True)
             self._turn_over()
         elif isinstance(event, ev.SpeakingStarted):
             self._set_words(event.text.strip())
@@ -243,7 +256,7 @@ class VoiceHud(QWidget):
             self._hide_timer.stop()
 
     def _error_text(self) -> str:
-        return "Something went wrong: see the window"
+        return self.tr("Something went wrong: see the window")
 
     def _turn_over(self) -> None:
         self.voice_turn = False
@@ -256,10 +269,10 @@ class VoiceHud(QWidget):
 
     def _listening_hint(self, mode: str) -> str:
         if mode == "push-to-talk":
-            return f"Release {self.push_to_talk} to send · Esc to stop"
+            return self.tr("Release %1 to send · Esc to stop").replace("%1", self.push_to_talk)
         if mode == "answer":
-            return "Say yes or no"
-        return "Speak now · Esc to stop"
+            return self.tr("Say yes or no")
+        return self.tr("Speak now · Esc to stop")
 
     def _window_active(self) -> bool:
         window = self.main_window
@@ -269,7 +282,7 @@ class VoiceHud(QWidget):
 
     def _show_state(self, state: AppState) -> None:
         self.state = state
-        self.state_label.setText(state.label)
+        self.state_label.setText(state_label(state))
         self.dot.colour = QColor(_STATE_COLOURS.get(state, "#8e8e93"))
         self.dot.update()
         self.meter.setVisible(state is AppState.LISTENING)

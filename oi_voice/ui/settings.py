@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, Qt, QUrl, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -48,14 +49,37 @@ from PySide6.QtWidgets import (
 from oi_voice.app_settings import AppSettings, read_profile_settings
 from oi_voice.errors import OIVoiceError
 from oi_voice.frontend.approval import auto_run_warning
-from oi_voice.settings import API_BASE_EXAMPLE, LANGUAGES, MODEL_SUGGESTIONS, STT_SUGGESTIONS, Setting
+from oi_voice.frontend.messages import language_of
+from oi_voice.settings import (
+    API_BASE_EXAMPLE,
+    LANGUAGES,
+    MODEL_SUGGESTIONS,
+    QT_TRANSLATE_NOOP,
+    STT_SUGGESTIONS,
+    DialogField,
+    Setting,
+)
+from oi_voice.ui.i18n import current, translate
 
 __all__ = ["API_BASE_EXAMPLE", "LANGUAGES", "MODEL_SUGGESTIONS", "STT_SUGGESTIONS", "SettingsDialog",
            "api_base_problem", "push_to_talk_problem"]
 
 log = logging.getLogger("oi_voice.ui")
 
-AUTO_RUN_WARNING = auto_run_warning(question=True)
+#: The dialog's group boxes (the schema's DialogField.group), marked for translation.
+GROUPS = (QT_TRANSLATE_NOOP("settings", "Model"), QT_TRANSLATE_NOOP("settings", "Voice"),
+          QT_TRANSLATE_NOOP("settings", "Behaviour"))
+
+
+def translated(field: DialogField) -> DialogField:
+    """``field`` with its words in the app's language (the schema keeps the English)."""
+
+    def words(text: str) -> str:
+        return translate("settings", text) if text else text
+
+    return replace(field, label=words(field.label), tooltip=words(field.tooltip), none_text=words(field.none_text),
+                   placeholder=words(field.placeholder), suffix=words(field.suffix),
+                   labels=tuple(words(label) for label in field.labels))
 
 
 def api_base_problem(text: str) -> str | None:
@@ -65,17 +89,19 @@ def api_base_problem(text: str) -> str | None:
         return None
     url = QUrl(text, QUrl.ParsingMode.StrictMode)
     if url.scheme() not in ("http", "https") or not url.host() or not url.isValid():
-        return f"The server address must start with http:// or https://, for example {API_BASE_EXAMPLE}"
+        return translate("SettingsDialog", "The server address must start with http:// or https://, for example "
+                                           "%1").replace("%1", API_BASE_EXAMPLE)
     return None
 
 
 def push_to_talk_problem(sequence: QKeySequence) -> str | None:
     """Why ``sequence`` cannot be the push-to-talk key (None: it can)."""
     if sequence.isEmpty():
-        return "Press the key to hold while you talk."
+        return translate("SettingsDialog", "Press the key to hold while you talk.")
     combined = sequence[0]  # type: ignore[index]  # the stubs miss QKeySequence.__getitem__
     if combined.keyboardModifiers().value:
-        return "Choose one key without Ctrl, Alt, Shift or Meta: it is held down while you talk."
+        return translate("SettingsDialog", "Choose one key without Ctrl, Alt, Shift or Meta: it is held down while "
+                                           "you talk.")
     return None
 
 
@@ -102,7 +128,6 @@ class SettingsDialog(QDialog):
                  output_devices: list[str], voices: list[str], key_store: str,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("oi-voice settings")
         self.setObjectName("settings_dialog")
         self._original = settings
         #: The profile whose key the key field shows (another profile's key is not read here).
@@ -116,17 +141,16 @@ class SettingsDialog(QDialog):
         # -- Profile --
         self.profile = _named(QComboBox(), "profile")
         self.profile.addItems(sorted(set(profiles) | {settings.profile}))
-        self.profile.setToolTip("Settings are saved into this profile, and the app uses it.")
         self.profile_error = self._error_label("profile_error")
 
         # -- API key: kept by the key store, never in the profile --
         self.api_key = _named(QLineEdit(), "api_key")
         self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
         self.show_key = _named(QToolButton(), "show_key")
-        self.show_key.setText("Show")
         self.show_key.setCheckable(True)
         self.show_key.toggled.connect(self._show_key)
-        self.key_store = _named(QLabel(f"Kept in {key_store}, never in the profile file."), "key_store")
+        self._key_store_name = key_store
+        self.key_store = _named(QLabel(), "key_store")
         self.key_store.setWordWrap(True)
         key_row = QHBoxLayout()
         key_row.addWidget(self.api_key, 1)
@@ -142,17 +166,22 @@ class SettingsDialog(QDialog):
 
         layout = QVBoxLayout(self)
         top = QFormLayout()
-        top.addRow("&Profile:", self.profile)
+        self.profile_label = QLabel()
+        self.profile_label.setBuddy(self.profile)
+        top.addRow(self.profile_label, self.profile)
         top.addRow("", self.profile_error)
         layout.addLayout(top)
         #: Field name -> its editor, in the schema's order.
         self.fields: dict[str, FieldEditor] = {}
         forms: dict[str, QFormLayout] = {}
+        #: The group boxes by (English) group name, and the field labels by field name.
+        self.groups: dict[str, QGroupBox] = {}
+        self.labels: dict[str, QLabel] = {}
         for name, setting in type(settings).settings.items():
             assert setting.field is not None
             group = setting.field.group
             if group not in forms:
-                box = _named(QGroupBox(group), f"{group.lower()}_group")
+                box = self.groups[group] = _named(QGroupBox(), f"{group.lower()}_group")
                 forms[group] = QFormLayout(box)
                 layout.addWidget(box)
             editor = self._editor(name, setting)
@@ -162,17 +191,18 @@ class SettingsDialog(QDialog):
             if isinstance(editor.widget, QCheckBox):
                 form.addRow("", editor.row)
             else:
-                label = QLabel(setting.field.label)
+                label = self.labels[name] = QLabel()
                 label.setBuddy(editor.widget)
                 form.addRow(label, editor.row)
             if name in self._problems:
                 form.addRow("", self._problems[name][0])
             if group == "Model" and name == "api_base":
-                key_label = QLabel("API &key:")
-                key_label.setBuddy(self.api_key)
-                form.addRow(key_label, key_row)
+                self.key_label = QLabel()
+                self.key_label.setBuddy(self.api_key)
+                form.addRow(self.key_label, key_row)
                 form.addRow("", self.key_store)
         layout.addWidget(self.buttons)
+        self.retranslate()
 
         self._fill(settings)
         self.api_key.setText(settings.api_key or "")
@@ -186,6 +216,44 @@ class SettingsDialog(QDialog):
         self._validate()
 
     # -- public --
+
+    def retranslate(self) -> None:
+        """Set the texts in the app's language (when built, and on a language switch)."""
+        self.setWindowTitle(self.tr("oi-voice settings"))
+        self.profile_label.setText(self.tr("&Profile:"))
+        self.profile.setToolTip(self.tr("Settings are saved into this profile, and the app uses it."))
+        self.show_key.setText(self.tr("Hide") if self.show_key.isChecked() else self.tr("Show"))
+        self.key_store.setText(self.tr("Kept in %1, never in the profile file.").replace("%1", self._key_store_name))
+        if hasattr(self, "key_label"):
+            self.key_label.setText(self.tr("API &key:"))
+        for group, box in self.groups.items():
+            box.setTitle(translate("settings", group))
+        for name, editor in self.fields.items():
+            assert editor.setting.field is not None
+            field = translated(editor.setting.field)
+            if name in self.labels:
+                self.labels[name].setText(field.label)
+            widget = editor.widget
+            if isinstance(widget, QCheckBox):
+                widget.setText(field.label)
+            if isinstance(widget, QListWidget):
+                getattr(self, f"{name}_warning").setText(field.tooltip)
+                words = _checklist_options(editor.setting.field.options)
+                for row in range(widget.count()):
+                    item = widget.item(row)
+                    item.setText(words[str(item.data(Qt.ItemDataRole.UserRole))])
+            elif field.tooltip:
+                widget.setToolTip(field.tooltip)
+            if isinstance(widget, QComboBox) and editor.setting.kind == "choice":
+                for index, text in enumerate(field.labels[:widget.count()]):
+                    widget.setItemText(index, text)
+        self._validate()
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Follow a language switch."""
+        if event.type() == QEvent.Type.LanguageChange and hasattr(self, "ok_button"):
+            self.retranslate()
+        super().changeEvent(event)
 
     def settings(self) -> AppSettings:
         """The settings as edited (``api_key``: None keeps the stored key, "" removes it)."""
@@ -203,10 +271,11 @@ class SettingsDialog(QDialog):
 
     def confirm_auto_run(self) -> bool:
         """Warn that code will run without asking; True when the user turns auto-run on anyway."""
-        box = QMessageBox(QMessageBox.Icon.Warning, "Turn on auto-run?", AUTO_RUN_WARNING,
+        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Turn on auto-run?"),
+                          auto_run_warning(question=True, language=language_of(current())),
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
         box.setObjectName("auto_run_warning")
-        box.button(QMessageBox.StandardButton.Yes).setText("Run without asking")
+        box.button(QMessageBox.StandardButton.Yes).setText(self.tr("Run without asking"))
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         return box.exec() == QMessageBox.StandardButton.Yes
 
@@ -217,7 +286,7 @@ class SettingsDialog(QDialog):
         current = Path(box.currentText().strip()).expanduser()
         # A size name such as "tiny.en" is no folder: starting there would offer it as the answer.
         start = str(current) if current.is_absolute() and current.is_dir() else str(Path.home())
-        folder = QFileDialog.getExistingDirectory(self, "Choose a folder", start,
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Choose a folder"), start,
                                                   QFileDialog.Option.DontUseNativeDialog
                                                   | QFileDialog.Option.ShowDirsOnly)
         if folder:
@@ -226,8 +295,8 @@ class SettingsDialog(QDialog):
     # -- the widgets, by kind --
 
     def _editor(self, name: str, setting: Setting) -> FieldEditor:
-        field = setting.field
-        assert field is not None
+        assert setting.field is not None
+        field = translated(setting.field)
         if setting.kind == "bool":
             check = _named(QCheckBox(field.label), name)
             return FieldEditor(setting, check, check, lambda v: check.setChecked(bool(v)), check.isChecked)
@@ -264,8 +333,8 @@ class SettingsDialog(QDialog):
                            lambda: line.text().strip() or (None if setting.optional else ""))
 
     def _spin_box(self, name: str, setting: Setting) -> FieldEditor:
-        field = setting.field
-        assert field is not None
+        assert setting.field is not None
+        field = translated(setting.field)
         spin = _named(QSpinBox(), name)
         low = field.minimum if field.minimum is not None else int(setting.minimum or 0)
         high = field.maximum if field.maximum is not None else 1_000_000
@@ -288,8 +357,8 @@ class SettingsDialog(QDialog):
 
     def _suggestions(self, name: str, setting: Setting) -> FieldEditor:
         """An editable drop-down; an optional setting without a "not set" entry shows None as its first suggestion."""
-        field = setting.field
-        assert field is not None
+        assert setting.field is not None
+        field = translated(setting.field)
         box = _named(QComboBox(), name)
         box.setEditable(True)
         box.setToolTip(field.tooltip)
@@ -310,7 +379,7 @@ class SettingsDialog(QDialog):
 
         row: QWidget | QLayout = box
         if field.widget == "folder":
-            browse = _named(QPushButton("Browse…"), "_".join(name.split("_")[:-1] or [name]) + "_browse")
+            browse = _named(QPushButton(self.tr("Browse…")), "_".join(name.split("_")[:-1] or [name]) + "_browse")
             browse.clicked.connect(lambda: self.browse_folder(name))
             setattr(self, browse.objectName(), browse)
             row = QHBoxLayout()
@@ -320,8 +389,8 @@ class SettingsDialog(QDialog):
 
     def _choice(self, name: str, setting: Setting) -> FieldEditor:
         """A drop-down of the setting's choices, shown by the field's words for them."""
-        field = setting.field
-        assert field is not None
+        assert setting.field is not None
+        field = translated(setting.field)
         box = _named(QComboBox(), name)
         box.setToolTip(field.tooltip)
         for index, value in enumerate(setting.choices):
@@ -337,13 +406,13 @@ class SettingsDialog(QDialog):
 
         Other languages' entries are kept as they were; an empty box removes the spoken language's.
         """
-        field = setting.field
-        assert field is not None
+        assert setting.field is not None
+        field = translated(setting.field)
         line = _named(QLineEdit(), name.rstrip("s"))
         line.setPlaceholderText(field.placeholder)
         line.setToolTip(field.tooltip)
         setattr(self, line.objectName(), line)
-        browse = _named(QPushButton("Browse…"), f"{line.objectName().split('_')[0]}_browse")
+        browse = _named(QPushButton(self.tr("Browse…")), f"{line.objectName().split('_')[0]}_browse")
         browse.clicked.connect(lambda: self.browse_file(line))
         setattr(self, browse.objectName(), browse)
         row = QHBoxLayout()
@@ -377,15 +446,16 @@ class SettingsDialog(QDialog):
         """Pick a Piper voice file (.onnx; its .onnx.json must be beside it) into ``line``."""
         current = Path(line.text().strip()).expanduser()
         start = str(current.parent if current.is_file() else current if current.is_dir() else Path.home())
-        path, _filter = QFileDialog.getOpenFileName(self, "Piper voice", start, "Piper voices (*.onnx)",
+        path, _filter = QFileDialog.getOpenFileName(self, self.tr("Piper voice"), start,
+                                                    self.tr("Piper voices (*.onnx)"),
                                                     options=QFileDialog.Option.DontUseNativeDialog)
         if path:
             line.setText(path)
 
     def _checklist(self, name: str, setting: Setting) -> FieldEditor:
         """A tick per entry of the field's options (value -> words), with the field's tooltip shown as a warning."""
-        field = setting.field
-        assert field is not None
+        assert setting.field is not None
+        field = translated(setting.field)
         items = _checklist_options(field.options)
         ticks = _named(QListWidget(), name)
         for value, words in items.items():
@@ -447,7 +517,7 @@ class SettingsDialog(QDialog):
                 self.profile_error.show()
             self._key_profile = name
             self.api_key.clear()
-            self.api_key.setPlaceholderText(f"Leave empty to keep the key stored for {name}")
+            self.api_key.setPlaceholderText(self.tr("Leave empty to keep the key stored for %1").replace("%1", name))
         self._validate()
 
     def _auto_run_clicked(self, checked: bool) -> None:
@@ -460,7 +530,7 @@ class SettingsDialog(QDialog):
 
     def _show_key(self, shown: bool) -> None:
         self.api_key.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
-        self.show_key.setText("Hide" if shown else "Show")
+        self.show_key.setText(self.tr("Hide") if shown else self.tr("Show"))
 
     def _validate(self) -> None:
         """Show what is wrong next to its field; OK only when nothing is."""
@@ -495,7 +565,8 @@ def _checklist_options(options: str) -> dict[str, str]:
     if options == "risk_kinds":
         from oi_voice.core.risk import KINDS
 
-        return {kind: f"Code that {words}" for kind, words in KINDS.items()}
+        return {kind: translate("SettingsDialog", "Code that %1").replace("%1", translate("risk", words))
+                for kind, words in KINDS.items()}
     raise ValueError(f"no checklist options called {options!r}")
 
 

@@ -11,6 +11,7 @@ import enum
 from dataclasses import dataclass
 
 from oi_voice.core.events import ConfirmationRequest, ConsoleEnd, ConsoleStart, EngineEvent
+from oi_voice.settings import QT_TRANSLATE_NOOP
 from oi_voice.voice import events as ev
 
 
@@ -28,19 +29,20 @@ class AppState(enum.Enum):
 
     @property
     def label(self) -> str:
-        """Words for the status line and the tray tooltip."""
+        """Words for the status line and the tray tooltip, in English (:func:`oi_voice.ui.i18n.state_label`
+        gives them in the app's language)."""
         return _LABELS[self]
 
 
 _LABELS = {
-    AppState.IDLE: "Ready",
-    AppState.LISTENING: "Listening…",
-    AppState.TRANSCRIBING: "Transcribing…",
-    AppState.THINKING: "Thinking…",
-    AppState.RUNNING: "Running code…",
-    AppState.SPEAKING: "Speaking…",
-    AppState.APPROVAL: "Waiting for your approval",
-    AppState.ERROR: "Error",
+    AppState.IDLE: QT_TRANSLATE_NOOP("AppState", "Ready"),
+    AppState.LISTENING: QT_TRANSLATE_NOOP("AppState", "Listening…"),
+    AppState.TRANSCRIBING: QT_TRANSLATE_NOOP("AppState", "Transcribing…"),
+    AppState.THINKING: QT_TRANSLATE_NOOP("AppState", "Thinking…"),
+    AppState.RUNNING: QT_TRANSLATE_NOOP("AppState", "Running code…"),
+    AppState.SPEAKING: QT_TRANSLATE_NOOP("AppState", "Speaking…"),
+    AppState.APPROVAL: QT_TRANSLATE_NOOP("AppState", "Waiting for your approval"),
+    AppState.ERROR: QT_TRANSLATE_NOOP("AppState", "Error"),
 }
 
 

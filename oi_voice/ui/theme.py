@@ -216,6 +216,6 @@ class ThemeManager(QObject):
             self.apply()
 
 
-def monospace_font() -> QFont:
-    """The system's fixed-width font, for code and its output."""
+def monospace() -> QFont:
+    """The system's fixed-width font (code and output)."""
     return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)

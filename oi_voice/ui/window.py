@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -29,10 +29,12 @@ from PySide6.QtWidgets import (
 from oi_voice.core.approval import Decision
 from oi_voice.core.events import ConfirmationRequest
 from oi_voice.frontend.approval import auto_run_warning
+from oi_voice.frontend.messages import language_of
 from oi_voice.ui.approval import ApprovalDialog
 from oi_voice.ui.bridge import Bridge
 from oi_voice.ui.chatview import ChatView, OutputBlock, TextBlock
 from oi_voice.ui.hud import LevelMeter
+from oi_voice.ui.i18n import current, state_label, translate
 from oi_voice.ui.state import AppState
 from oi_voice.ui.theme import repolish
 from oi_voice.ui.tray import state_icon
@@ -43,18 +45,23 @@ log = logging.getLogger("oi_voice.ui")
 TITLE = "oi-voice"
 #: A press of the mic button shorter than this is a click (hands-free on/off), not a hold.
 CLICK_SECONDS = 0.35
-AUTO_RUN_WARNING = auto_run_warning(question=True)
 
 
 def latency_words(latency: ev.Latency) -> str:
     """The status bar's line for a spoken turn: seconds after the end of speech, per stage."""
     parts = []
-    for name, value in (("transcript", latency.transcript), ("first token", latency.first_token),
-                        ("first audio", latency.first_audio)):
+    for name, value in ((translate("MainWindow", "transcript %1 s"), latency.transcript),
+                        (translate("MainWindow", "first token %1 s"), latency.first_token),
+                        (translate("MainWindow", "first audio %1 s"), latency.first_audio)):
         since = latency.since_speech_end(value)
         if since is not None:
-            parts.append(f"{name} {since:.2f} s")
-    return ("After you spoke: " + " · ".join(parts)) if parts else ""
+            parts.append(name.replace("%1", f"{since:.2f}"))
+    return translate("MainWindow", "After you spoke: %1").replace("%1", " · ".join(parts)) if parts else ""
+
+
+def auto_run_question() -> str:
+    """The warning asked before auto-run goes on, in the app's language."""
+    return auto_run_warning(question=True, language=language_of(current()))
 
 
 class MessageBox(QPlainTextEdit):
@@ -81,12 +88,32 @@ class MicButton(QPushButton):
     clicked_short = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Hold to talk", parent)
+        super().__init__(parent)
         self.setObjectName("mic")
+        #: Hands-free listening is on (the text says how to stop it).
+        self.hands_free = False
+        self.retranslate()
         self.setIcon(state_icon(AppState.IDLE))
         self._down_at: float | None = None
         self.pressed.connect(self._pressed)
         self.released.connect(self._released)
+
+    def retranslate(self) -> None:
+        """Set the texts in the app's language."""
+        self.setText(self.tr("Listening (click to stop)") if self.hands_free else self.tr("Hold to talk"))
+        self.setAccessibleName(self.tr("Hold to talk; click for hands-free"))
+
+    def set_hands_free(self, on: bool) -> None:
+        """Show whether hands-free listening is on."""
+        self.hands_free = on
+        self.retranslate()
+        self.setDown(on)
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Follow a language switch."""
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
 
     def _pressed(self) -> None:
         self._down_at = time.monotonic()
@@ -127,15 +154,20 @@ class MainWindow(QMainWindow):
         self.quitting = False
         #: Hide to the tray on close instead of quitting (set when a tray is shown).
         self.hide_on_close = False
-        self._build_actions(profiles or [], profile, push_to_talk)
+        self.push_to_talk = push_to_talk
+        #: What the banner and the status line say, recomputed when the language changes.
+        self._banner_text: Callable[[], str] = lambda: self.tr("Starting…")
+        self._status_text: Callable[[], str] = self._banner_text
+        self._build_actions(profiles or [], profile)
         self._build_body(push_to_talk)
         self._connect()
+        self.retranslate()
 
     # -- construction --------------------------------------------------------------------
 
-    def _action(self, text: str, slot: Callable[..., object], *, name: str, checkable: bool = False,
+    def _action(self, slot: Callable[..., object], *, name: str, checkable: bool = False,
                 shortcut: str | None = None) -> QAction:
-        action = QAction(text, self)
+        action = QAction(self)
         action.setObjectName(name)
         action.setCheckable(checkable)
         if shortcut:
@@ -143,17 +175,16 @@ class MainWindow(QMainWindow):
         (action.toggled if checkable else action.triggered).connect(slot)
         return action
 
-    def _build_actions(self, profiles: list[str], profile: str, push_to_talk: str) -> None:
-        self.show_action = self._action("Show window", self.bring_to_front, name="show")
-        self.talk_action = self._action(f"Push to talk ({push_to_talk})", self._toggle_talk, name="talk")
-        self.stop_action = self._action("Stop", self.bridge.stop, name="stop", shortcut="Ctrl+.")
-        self.new_action = self._action("New conversation", self.new_conversation, name="new", shortcut="Ctrl+N")
-        self.undo_run_action = self._action("Undo the last run", self.bridge.undo_run, name="undo-run")
-        self.mute_action = self._action("Mute voice", self.bridge.set_muted, name="mute", checkable=True)
-        self.auto_run_action = self._action("Auto-run", self._auto_run, name="auto-run", checkable=True)
-        self.settings_action = self._action("Settings…", self.settings_requested.emit, name="settings",
-                                            shortcut="Ctrl+,")
-        self.quit_action = self._action("Quit", self.request_quit, name="quit", shortcut="Ctrl+Q")
+    def _build_actions(self, profiles: list[str], profile: str) -> None:
+        self.show_action = self._action(self.bring_to_front, name="show")
+        self.talk_action = self._action(self._toggle_talk, name="talk")
+        self.stop_action = self._action(self.bridge.stop, name="stop", shortcut="Ctrl+.")
+        self.new_action = self._action(self.new_conversation, name="new", shortcut="Ctrl+N")
+        self.undo_run_action = self._action(self.bridge.undo_run, name="undo-run")
+        self.mute_action = self._action(self.bridge.set_muted, name="mute", checkable=True)
+        self.auto_run_action = self._action(self._auto_run, name="auto-run", checkable=True)
+        self.settings_action = self._action(self.settings_requested.emit, name="settings", shortcut="Ctrl+,")
+        self.quit_action = self._action(self.request_quit, name="quit", shortcut="Ctrl+Q")
         self.profile_menu_group = QActionGroup(self)
         self.profile_actions: list[QAction] = []
         for name in profiles:
@@ -162,15 +193,15 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _checked=False, n=name: self.profile_requested.emit(n))
             self.profile_menu_group.addAction(action)
             self.profile_actions.append(action)
-        menu = self.menuBar().addMenu("&oi-voice")
+        self.app_menu = menu = self.menuBar().addMenu("&oi-voice")
         for entry in self.menu_actions():
             if entry is None:
                 menu.addSeparator()
             elif entry is not self.show_action:
                 menu.addAction(entry)
-        profile_menu = self.menuBar().addMenu("&Profile")
+        self.profile_menu = self.menuBar().addMenu("")
         for action in self.profile_actions:
-            profile_menu.addAction(action)
+            self.profile_menu.addAction(action)
 
     def menu_actions(self) -> list[QAction | None]:
         """The actions of the tray menu (None: a separator)."""
@@ -183,25 +214,25 @@ class MainWindow(QMainWindow):
         column = QVBoxLayout(body)
         column.setContentsMargins(12, 8, 12, 10)
         column.setSpacing(8)
-        self.banner = QLabel("Starting…")
+        self.banner = QLabel()
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
-        self.banner.setAccessibleName("Notice")
         column.addWidget(self.banner)
         self.first_run = QWidget()
         self.first_run.setObjectName("first-run")
         first = QHBoxLayout(self.first_run)
-        first.addWidget(QLabel("No language model is set up yet. The local model runs on this computer, "
-                               "with no account and no network."), 1)
-        self.use_local = QPushButton("Use the local model")
+        self.first_run_label = QLabel()
+        self.first_run_label.setWordWrap(True)
+        first.addWidget(self.first_run_label, 1)
+        self.use_local = QPushButton()
         self.use_local.setObjectName("use-local")
         self.use_local.setProperty("primary", True)
         self.use_local.clicked.connect(self.local_model_requested.emit)
-        open_settings = QPushButton("Settings…")
-        open_settings.setObjectName("first-run-settings")
-        open_settings.clicked.connect(self.settings_requested.emit)
+        self.first_run_settings = QPushButton()
+        self.first_run_settings.setObjectName("first-run-settings")
+        self.first_run_settings.clicked.connect(self.settings_requested.emit)
         first.addWidget(self.use_local)
-        first.addWidget(open_settings)
+        first.addWidget(self.first_run_settings)
         self.first_run.hide()
         column.addWidget(self.first_run)
         self.chat = ChatView()
@@ -211,40 +242,29 @@ class MainWindow(QMainWindow):
         row.setSpacing(8)
         self.input = MessageBox()
         self.input.setObjectName("input")
-        self.input.setAccessibleName("Message")
-        self.input.setPlaceholderText("Ask something, or hold the talk key… (Enter sends, Shift+Enter: new line)")
         self.input.setFixedHeight(58)
         self.input.setTabChangesFocus(True)  # Tab walks on to the buttons: the box is one line of thought
         row.addWidget(self.input, 1)
         self.mic = MicButton()
-        self.mic.setAccessibleName("Hold to talk; click for hands-free")
-        self.stop_button = QPushButton("Stop")
+        self.stop_button = QPushButton()
         self.stop_button.setObjectName("stop-button")
-        self.stop_button.setAccessibleName("Stop")
-        self.stop_button.setToolTip("Stop speaking, the reply and the running code (Ctrl+.)")
-        self.send_button = QPushButton("Send")
+        self.send_button = QPushButton()
         self.send_button.setObjectName("send")
-        self.send_button.setAccessibleName("Send")
         self.send_button.setProperty("primary", True)
         for button in (self.mic, self.stop_button, self.send_button):
             button.setMinimumHeight(34)
             row.addWidget(button)
         column.addLayout(row)
         self.setCentralWidget(body)
-        self.state_label = QLabel(AppState.IDLE.label)
+        self.state_label = QLabel()
         self.state_label.setObjectName("state")
-        self.state_label.setAccessibleName("Status")
         # Only after a spoken turn: where the time went between the end of speech and the answer.
         self.latency_label = QLabel("")
         self.latency_label.setObjectName("latency")
-        self.latency_label.setAccessibleName("Voice latency")
-        self.latency_label.setToolTip("Seconds from the end of your speech to the transcript, the model's first "
-                                      "token and the first spoken audio")
-        self.level_label = QLabel("Mic")
+        self.level_label = QLabel()
         self.level_label.setObjectName("level-label")
         self.level = LevelMeter(12)
         self.level.setFixedSize(12 * 4 + 11 * 2, 14)
-        self.level.setToolTip("Microphone level")
         self.level_label.setBuddy(self.level)
         self.statusBar().addWidget(self.state_label)
         self.set_starting()
@@ -253,11 +273,59 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.level)
         self._spoken_turn = False
 
+    def retranslate(self) -> None:
+        """Set every text in the app's language (at start and on a language switch)."""
+        self.show_action.setText(self.tr("Show window"))
+        self.talk_action.setText(self.tr("Push to talk (%1)").replace("%1", self.push_to_talk))
+        self.stop_action.setText(self.tr("Stop"))
+        self.new_action.setText(self.tr("New conversation"))
+        self.undo_run_action.setText(self.tr("Undo the last run"))
+        self.mute_action.setText(self.tr("Mute voice"))
+        self.auto_run_action.setText(self.tr("Auto-run"))
+        self.settings_action.setText(self.tr("Settings…"))
+        self.quit_action.setText(self.tr("Quit"))
+        self.profile_menu.setTitle(self.tr("&Profile"))
+        self.banner.setAccessibleName(self.tr("Notice"))
+        self.first_run_label.setText(self.tr("No language model is set up yet. The local model runs on this "
+                                             "computer, with no account and no network."))
+        self.use_local.setText(self.tr("Use the local model"))
+        self.first_run_settings.setText(self.tr("Settings…"))
+        self.input.setAccessibleName(self.tr("Message"))
+        self.input.setPlaceholderText(self.tr("Ask something, or hold the talk key… (Enter sends, Shift+Enter: "
+                                              "new line)"))
+        self.stop_button.setText(self.tr("Stop"))
+        self.stop_button.setAccessibleName(self.tr("Stop"))
+        self.stop_button.setToolTip(self.tr("Stop speaking, the reply and the running code (Ctrl+.)"))
+        self.send_button.setText(self.tr("Send"))
+        self.send_button.setAccessibleName(self.tr("Send"))
+        self.state_label.setAccessibleName(self.tr("Status"))
+        self.latency_label.setAccessibleName(self.tr("Voice latency"))
+        self.latency_label.setToolTip(self.tr("Seconds from the end of your speech to the transcript, the model's "
+                                              "first token and the first spoken audio"))
+        self.level_label.setText(self.tr("Mic"))
+        self.level.setToolTip(self.tr("Microphone level"))
+        self.banner.setText(self._banner_text())
+        self.state_label.setText(self._status_text())
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Follow a language switch."""
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def _set_banner(self, text: Callable[[], str]) -> None:
+        self._banner_text = text
+        self.banner.setText(text())
+
+    def _set_status(self, text: Callable[[], str]) -> None:
+        self._status_text = text
+        self.state_label.setText(text())
+
     def _connect(self) -> None:
         bridge = self.bridge
         bridge.voice_event.connect(self.on_event)
         bridge.state_changed.connect(self.show_state)
-        bridge.progress.connect(self.banner.setText)
+        bridge.progress.connect(lambda text: self._set_banner(lambda: text))
         bridge.ready.connect(self._ready)
         bridge.failed.connect(self._failed)
         bridge.notice.connect(lambda text: self.chat.add_notice(text, "notice"))
@@ -277,20 +345,21 @@ class MainWindow(QMainWindow):
 
     # -- start-up ------------------------------------------------------------------------
 
-    def set_starting(self, text: str = "Starting…") -> None:
-        """The engine is (re)starting: show it, and hold the buttons that need it."""
+    def set_starting(self, text: str = "") -> None:
+        """The engine is (re)starting: show it (``text``, else "Starting…"), and hold the buttons that need it."""
         for widget in (self.send_button, self.mic):
             widget.setEnabled(False)
-        self.state_label.setText(text)
-        self.banner.setText(text)
+        words: Callable[[], str] = (lambda: text) if text else (lambda: self.tr("Starting…"))
+        self._set_status(words)
+        self._set_banner(words)
         self.banner.setProperty("kind", "")
         repolish(self.banner)
         self.banner.show()
 
     def show_first_run(self) -> None:
         """No model is configured: offer the local model."""
-        self.banner.setText("Welcome to oi-voice.")
-        self.state_label.setText("No model set up yet")
+        self._set_banner(lambda: self.tr("Welcome to oi-voice."))
+        self._set_status(lambda: self.tr("No model set up yet"))
         self.first_run.show()
 
     def _ready(self) -> None:
@@ -303,7 +372,7 @@ class MainWindow(QMainWindow):
         log.info("ready")
 
     def _failed(self, message: str) -> None:
-        self.banner.setText(f"Could not start: {message}. Check the settings (Ctrl+,).")
+        self._set_banner(lambda: self.tr("Could not start: %1. Check the settings (Ctrl+,).").replace("%1", message))
         self.banner.setProperty("kind", "error")
         repolish(self.banner)
         self.banner.show()
@@ -328,8 +397,7 @@ class MainWindow(QMainWindow):
         self.bridge.set_hands_free(not self.bridge.hands_free)
 
     def _hands_free_changed(self, on: bool) -> None:
-        self.mic.setText("Listening (click to stop)" if on else "Hold to talk")
-        self.mic.setDown(on)
+        self.mic.set_hands_free(on)
 
     def _toggle_talk(self) -> None:
         # From a menu there is no key to hold: the first choice starts, the second sends.
@@ -349,7 +417,7 @@ class MainWindow(QMainWindow):
 
     def confirm_auto_run(self) -> bool:
         """Warn before auto-run goes on; True when the user agreed."""
-        answer = QMessageBox.warning(self, "Auto-run", AUTO_RUN_WARNING,
+        answer = QMessageBox.warning(self, self.tr("Auto-run"), auto_run_question(),
                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                                      QMessageBox.StandardButton.No)
         return answer == QMessageBox.StandardButton.Yes
@@ -389,7 +457,7 @@ class MainWindow(QMainWindow):
             self._spoken_turn = False  # what is sent will be typed text
             self.input.setPlainText(event.text)
             self.input.setFocus()
-            self.chat.add_notice("Edit what you said, then press Enter to send it.")
+            self.chat.add_notice(self.tr("Edit what you said, then press Enter to send it."))
         elif isinstance(event, ev.ConfirmationAnswered):
             self._answered_elsewhere(event)
         elif isinstance(event, ev.LevelChanged):
@@ -399,9 +467,11 @@ class MainWindow(QMainWindow):
             self.level.clear()
         elif isinstance(event, ev.NothingHeard):
             if event.reason != "recording discarded":
-                self.chat.add_notice(f"Nothing heard ({event.reason}).")
+                self.chat.add_notice(self.tr("Nothing heard (%1).").replace("%1", event.reason))
         elif isinstance(event, ev.VoiceError):
             self.chat.add_notice(event.message, "error")
+        elif isinstance(event, ev.VoiceNotice):
+            self.chat.add_notice(event.message)
         elif isinstance(event, ev.TurnFinished):
             self._finished(event)
 
@@ -425,16 +495,20 @@ class MainWindow(QMainWindow):
         # From the dialog or the card, whichever was first: the other one goes away.
         in_card = self.sender() is self.chat
         if self.bridge.answer(id_, decision):
+            if decision.action == "run":
+                words = self.tr("Approved in the chat") if in_card else self.tr("Approved in the dialog")
+            else:
+                words = (self.tr("Declined in the chat (%1)") if in_card
+                         else self.tr("Declined in the dialog (%1)")).replace("%1", decision.reason)
             where = "in the chat" if in_card else "in the dialog"
-            verb = "Approved" if decision.action == "run" else f"Declined ({decision.reason})"
-            self.chat.answered(id_, decision.action, f"{verb} {where}")
+            self.chat.answered(id_, decision.action, words)
             dialog = self.dialogs.pop(id_, None)
             if dialog is not None and in_card:
                 dialog.dismiss()
             log.info("approval %s: %s (%s)", id_, decision.action, where)
         else:
             self.chat.answered(id_, "decline")
-            self.chat.add_notice("That request was no longer open.")
+            self.chat.add_notice(self.tr("That request was no longer open."))
 
     def _answered_elsewhere(self, event: ev.ConfirmationAnswered) -> None:
         if event.action is None:
@@ -442,9 +516,9 @@ class MainWindow(QMainWindow):
         dialog = self.dialogs.pop(event.id, None)
         if dialog is not None:
             dialog.dismiss()
-        verb = "Approved" if event.action == "run" else "Declined"
-        self.chat.answered(event.id, event.action, f"{verb} by voice")
-        self.chat.add_notice(f"{verb} by voice" + (f" ({event.reason})." if event.reason else "."))
+        words = self.tr("Approved by voice") if event.action == "run" else self.tr("Declined by voice")
+        self.chat.answered(event.id, event.action, words)
+        self.chat.add_notice(words + (f" ({event.reason})." if event.reason else "."))
 
     def _finished(self, event: ev.TurnFinished) -> None:
         for id_, dialog in list(self.dialogs.items()):
@@ -453,18 +527,18 @@ class MainWindow(QMainWindow):
                 dialog.dismiss()
         for id_, card in list(self.chat.cards.items()):
             if card.asking and not self.bridge.is_pending(id_):
-                card.answered("decline", "The turn ended before an answer")
+                card.answered("decline", self.tr("The turn ended before an answer"))
         line = event.latency.line()
         self.latency_label.setText(latency_words(event.latency) if self._spoken_turn else "")
         self._spoken_turn = False
         if event.cancelled:
-            self.chat.add_notice("Stopped.")
+            self.chat.add_notice(self.tr("Stopped."))
         log.info("turn finished: %s | reply: %s", line, event.reply.strip().replace("\n", " ")[:500])
 
     def show_state(self, state: AppState) -> None:
         """Show ``state`` in the status line and the mic button."""
         detail = self.bridge.tracker.error if state is AppState.ERROR else ""
-        self.state_label.setText(state.label + (f": {detail}" if detail else ""))
+        self._set_status(lambda: state_label(state) + (f": {detail}" if detail else ""))
         self.mic.setIcon(state_icon(state))
         self.setWindowIcon(state_icon(state))
 

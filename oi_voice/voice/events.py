@@ -239,6 +239,13 @@ class VoiceError(VoiceEvent):
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class VoiceNotice(VoiceEvent):
+    """Something the user should know about the voice, said once (no good voice for a language)."""
+
+    message: str
+
+
 Listener = Callable[[VoiceEvent], None]
 
 

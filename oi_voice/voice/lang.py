@@ -19,7 +19,7 @@ import json
 import locale
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal, Protocol
@@ -101,18 +101,28 @@ def conversation_language(messages: Iterable[Mapping[str, object]], spoken: str 
     return "ko" if spoken == "ko" else "en"
 
 
-def voice_language(sentence: str, default: Language = "en") -> Language:
-    """The language of one sentence to be spoken, from its script (``default`` when it has none)."""
-    return script_language(sentence) or default
+def voice_language(sentence: str, default: str = "en") -> str:
+    """The language of one sentence to be spoken, from its script (``default`` when it has none).
+
+    Latin letters are English only in a Chinese or Korean session: in a German one they are German.
+    """
+    found = script_language(sentence)
+    if found is None or (found == "en" and default not in ("zh", "ko")):
+        return default
+    return found
 
 
 # --- choosing a voice ---------------------------------------------------------------------
 
 
 class _Voice(Protocol):
-    id: str
-    name: str
-    languages: tuple[str, ...]
+    # Read-only: a frozen dataclass (tts_base.VoiceInfo) is one.
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def languages(self) -> tuple[str, ...]: ...
 
 
 #: Known good system voices per language (Windows, macOS), matched in a voice's name or id.
@@ -218,7 +228,7 @@ def piper_voice_for(language: str, folder: Path | str | None) -> Path | None:
 
 
 def choose_voice(language: str, voices: Sequence[_Voice], piper_folder: Path | str | None = None,
-                 engine: str = "") -> VoiceChoice:
+                 engine: str = "", *, piper: Path | None = None) -> VoiceChoice:
     """The voice for sentences in ``language``; ``engine`` names the system synthesizer
     (pyttsx3's driver: "espeak", "sapi5", "nsss").
 
@@ -226,8 +236,9 @@ def choose_voice(language: str, voices: Sequence[_Voice], piper_folder: Path | s
     it (on Windows and macOS: Huihui, Ting-Ting for Chinese; Heami, Yuna for Korean);
     English keeps the user's voice (``voice.tts_voice``). Otherwise the default voice, with a notice to say once:
     espeak-ng reads Chinese as pinyin with tone numbers and Korean barely at all.
+    ``piper``: the Piper voice already found for the language (the synthesizer's configured one).
     """
-    piper = piper_voice_for(language, piper_folder)
+    piper = piper or piper_voice_for(language, piper_folder)
     if piper is not None:
         return VoiceChoice("piper", str(piper))
     if language == "en":
@@ -243,22 +254,52 @@ def choose_voice(language: str, voices: Sequence[_Voice], piper_folder: Path | s
 class VoicePicker:
     """Picks the voice for each sentence to speak, and hands out each language's notice once.
 
-    For the speech-out worker: ``pick(sentence)`` -> (the sentence's language, its voice,
-    the notice to say first or None). Choices are cached per language.
+    The one rule of speech out (:class:`~oi_voice.voice.tts.Synthesizer` follows it):
+    ``pick(sentence)`` -> (the sentence's language, its voice, the notice to say first or
+    None). Choices are cached per language. ``voices`` may be a function: the system's
+    voices are then listed only when a language needs one (listing loads pyttsx3).
+    ``piper_for(language)`` gives the Piper voice configured for a language (or None).
     """
 
-    def __init__(self, voices: Sequence[_Voice], piper_folder: Path | str | None = None, engine: str = "",
-                 default: Language = "en") -> None:
-        self.voices, self.piper_folder, self.engine, self.default = list(voices), piper_folder, engine, default
+    def __init__(self, voices: Sequence[_Voice] | Callable[[], Sequence[_Voice]],
+                 piper_folder: Path | str | None = None, engine: str = "", default: str = "en",
+                 piper_for: Callable[[str], Path | None] | None = None) -> None:
+        self._voices = voices
+        self.piper_folder, self.engine, self.default, self.piper_for = piper_folder, engine, default, piper_for
         self._choices: dict[str, VoiceChoice] = {}
         self._told: set[str] = set()
+        self._no_piper: set[str] = set()
 
-    def pick(self, sentence: str) -> tuple[Language, VoiceChoice, str | None]:
-        """The language of ``sentence``, the voice for it, and a notice not yet said (or None)."""
-        language = voice_language(sentence, self.default)
+    @property
+    def voices(self) -> list[_Voice]:
+        """The system's voices (listed on first use when given as a function)."""
+        if callable(self._voices):
+            self._voices = list(self._voices())
+        return list(self._voices)
+
+    def choice(self, language: str) -> VoiceChoice:
+        """The voice for sentences in ``language`` (cached)."""
         choice = self._choices.get(language)
         if choice is None:
-            choice = self._choices[language] = choose_voice(language, self.voices, self.piper_folder, self.engine)
+            piper = None
+            if language not in self._no_piper:
+                piper = self.piper_for(language) if self.piper_for is not None else None
+                piper = piper or piper_voice_for(language, self.piper_folder)
+            # The system's voices matter only when no Piper voice speaks the language, and not for English.
+            voices = [] if piper is not None or language == "en" else self.voices
+            choice = self._choices[language] = choose_voice(language, voices, None, self.engine, piper=piper)
+        return choice
+
+    def without_piper(self, language: str) -> VoiceChoice:
+        """Choose again for ``language`` without Piper (its voice would not load)."""
+        self._no_piper.add(language)
+        self._choices.pop(language, None)
+        return self.choice(language)
+
+    def pick(self, sentence: str) -> tuple[str, VoiceChoice, str | None]:
+        """The language of ``sentence``, the voice for it, and a notice not yet said (or None)."""
+        language = voice_language(sentence, self.default)
+        choice = self.choice(language)
         notice = None
         if choice.notice is not None and language not in self._told:
             self._told.add(language)

@@ -63,6 +63,7 @@ from oi_voice.voice.events import (
     TurnStarted,
     VoiceError,
     VoiceEvent,
+    VoiceNotice,
 )
 from oi_voice.voice.lang import conversation_language, phrases
 from oi_voice.voice.memory import release_freed_memory
@@ -172,6 +173,7 @@ class VoiceSession:
         if speaker is not None:
             synthesizer = Synthesizer(self.config.tts_voice, self.config.tts_rate, engine=self.config.tts_engine,
                                       language=self.config.language, piper_voices=self.config.piper_voices)
+            synthesizer.on_notice = lambda text: self.events.emit(VoiceNotice(text))
             self.speech = SpeechQueue(synthesizer, speaker, self.events.emit)
             self.speech.start()
         source = self._source

@@ -1,14 +1,18 @@
 """Speech out: which engine says a sentence — Piper's neural voice, else pyttsx3.
 
 :class:`Synthesizer` is what a voice session speaks with. For each sentence it picks
-the language (the session's, or the script's: Hangul is Korean, kana Japanese, other
-Han characters Chinese), and for the language an engine:
+the language (by script: Hangul is Korean, Han characters Chinese, Latin letters English
+in a Chinese or Korean session; else the session's) and the voice for it, by one rule,
+:class:`~oi_voice.voice.lang.VoicePicker`'s:
 
 - ``engine="auto"`` (the default) and ``"piper"``: Piper when a Piper voice exists for
   the language (``piper_voices[language]``, a ``.onnx`` or a folder holding one; for
-  English the bundled en_US-joe-medium); else pyttsx3;
+  English the bundled en_US-joe-medium); else the system voice for the language through
+  pyttsx3 (Huihui, Ting-Ting, Heami, Yuna ...), else the default voice — and where that
+  cannot speak the language (espeak-ng and Chinese or Korean), :attr:`Synthesizer.on_notice`
+  is told so once, in words for the user;
 - ``"pyttsx3"``: always pyttsx3 (espeak-ng on Linux, the system voices on Windows and
-  macOS; ``voice`` picks one).
+  macOS; ``voice`` picks one for the session's language).
 
 A Piper voice that is missing or broken is not fatal: the synthesizer says why once
 (a warning naming the file) and speaks that language with pyttsx3.
@@ -22,11 +26,13 @@ speakers) and :mod:`~oi_voice.voice.speech_queue` (sentences in, speech out, in 
 from __future__ import annotations
 
 import concurrent.futures
+import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from oi_voice.errors import OIVoiceError
+from oi_voice.voice.lang import VoiceChoice, VoicePicker
 from oi_voice.voice.tts_base import Clip, SpeechSynthesizer, VoiceInfo, log, wait_clip
 from oi_voice.voice.tts_piper import PiperSynthesizer, bundled_voice, resolve_voice
 from oi_voice.voice.tts_pyttsx3 import Pyttsx3Synthesizer
@@ -35,18 +41,8 @@ from oi_voice.voice.tts_pyttsx3 import Pyttsx3Synthesizer
 ENGINES = ("auto", "piper", "pyttsx3")
 
 
-def script_language(text: str) -> str | None:
-    """The language a sentence's script says (ko, ja, zh), or None for Latin and the rest."""
-    han = False
-    for ch in text:
-        code = ord(ch)
-        if 0xAC00 <= code <= 0xD7A3 or 0x1100 <= code <= 0x11FF or 0x3130 <= code <= 0x318F:
-            return "ko"
-        if 0x3040 <= code <= 0x30FF:
-            return "ja"
-        if 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF:
-            han = True
-    return "zh" if han else None
+#: pyttsx3's driver on this platform (VoicePicker knows which drivers speak Chinese and Korean well).
+PYTTSX3_DRIVER = {"win32": "sapi5", "darwin": "nsss"}.get(sys.platform, "espeak")
 
 
 def _base(language: str) -> str:
@@ -76,6 +72,12 @@ class Synthesizer:
         self._lock = threading.Lock()
         #: Why a language is not spoken with Piper (language -> reason), for logs and the UI.
         self.fallbacks: dict[str, str] = {}
+        #: Called (once per language, on the speaking thread) with words for the user when no
+        #: good voice for a sentence's language is installed; the session turns it into an event.
+        self.on_notice: Callable[[str], None] | None = None
+        #: The one rule for which voice says what.
+        self.picker = VoicePicker(self._system_voices, engine=PYTTSX3_DRIVER, default=self.language,
+                                  piper_for=self._configured_piper)
 
     # -- choosing ----------------------------------------------------------------------------
 
@@ -89,21 +91,39 @@ class Synthesizer:
             return resolve_voice(spec)
         return bundled_voice(language)
 
-    def _make(self, language: str) -> SpeechSynthesizer:
-        if self.engine != "pyttsx3":
-            try:
-                model = self.piper_model(language)
-            except OIVoiceError as exc:
-                self._note(language, str(exc))
-                model = None
-            if model is not None:
-                return PiperSynthesizer(model, self.rate, timeout=self.timeout)
-            if language not in self.fallbacks and self.engine == "piper":
-                self._note(language, f"no Piper voice for the language {language!r}")
-        return self._pyttsx3(language)
+    def _configured_piper(self, language: str) -> Path | None:
+        """The picker's Piper voice for ``language``: none with engine pyttsx3; a broken one is noted."""
+        if self.engine == "pyttsx3":
+            return None
+        try:
+            model = self.piper_model(language)
+        except OIVoiceError as exc:
+            self._note(language, str(exc))
+            return None
+        if model is None and language not in self.fallbacks and self.engine == "piper":
+            self._note(language, f"no Piper voice for the language {language!r}")
+        return model
 
-    def _pyttsx3(self, language: str) -> Pyttsx3Synthesizer:
-        voice = self.voice if language == self.language else (self.voice or language)
+    def _system_voices(self) -> list[VoiceInfo]:
+        system = Pyttsx3Synthesizer(timeout=self.timeout)
+        try:
+            system.wait_ready(self.timeout)
+        except OIVoiceError as exc:
+            log.warning("the system voices could not be listed: %s", exc)
+            return []
+        return system.voices()
+
+    def _make(self, language: str) -> SpeechSynthesizer:
+        choice = self.picker.choice(language)
+        if choice.kind == "piper":
+            return PiperSynthesizer(Path(choice.voice), self.rate, timeout=self.timeout)
+        return self._pyttsx3(language, choice)
+
+    def _pyttsx3(self, language: str, choice: VoiceChoice) -> Pyttsx3Synthesizer:
+        if choice.kind == "system":
+            voice: str | None = choice.voice
+        else:  # the user's voice for the session's language; for another one, pyttsx3's voice for it
+            voice = self.voice if language == self.language else (self.voice or language)
         return Pyttsx3Synthesizer(voice, self.rate, timeout=self.timeout)
 
     def _note(self, language: str, reason: str) -> None:
@@ -132,7 +152,7 @@ class Synthesizer:
                 with self._lock:
                     if self._engines.get(language) is engine:
                         self._note(language, str(exc))
-                        self._engines[language] = self._pyttsx3(language)
+                        self._engines[language] = self._pyttsx3(language, self.picker.without_piper(language))
                         self._engines[language].start()
                     engine = self._engines[language]
         return engine
@@ -160,8 +180,16 @@ class Synthesizer:
             log.info("speaking %s with the system voice (pyttsx3)", self.language)
 
     def submit(self, text: str) -> concurrent.futures.Future[Clip]:
-        """Queue ``text`` on its language's engine; the future resolves to its Clip."""
-        return self.engine_for(script_language(text) or self.language).submit(text)
+        """Queue ``text`` on its language's engine; the future resolves to its Clip.
+
+        The first sentence of a language no good voice speaks calls :attr:`on_notice` first.
+        """
+        language, _choice, notice = self.picker.pick(text)
+        if notice is not None:
+            log.warning("%s", notice)
+            if self.on_notice is not None:
+                self.on_notice(notice)
+        return self.engine_for(language).submit(text)
 
     def synthesize(self, text: str) -> Clip:
         """Synthesize and wait (not from the engine loop or a UI thread)."""

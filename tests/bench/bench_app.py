@@ -18,9 +18,7 @@ printed, never asserted. Open Interpreter has no desktop app: its column stays e
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import json
 import os
 import re
 import shutil
@@ -169,13 +167,9 @@ def rows(ctx: Any) -> list[Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """Measure and print; always 0 (timings are never assertions)."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reps", type=int, default=3, help="app starts to measure (default 3)")
-    parser.add_argument("--json", action="store_true", help="print the raw results as one JSON line")
-    args = parser.parse_args(argv)
-    results = measure(args.reps)
-    print(json.dumps(results) if args.json else report(results), flush=True)
-    return 0
+    from harness import script_main
+
+    return script_main(__doc__, measure, report, argv, default_reps=3)
 
 
 if __name__ == "__main__":

@@ -17,9 +17,6 @@ Timings are printed, never asserted. ``rows(ctx)`` gives them to tests/bench/run
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import statistics
 import subprocess
 import sys
@@ -134,14 +131,9 @@ def rows(ctx: Any) -> list[Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """Measure and print; always 0 (timings are never assertions)."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reps", type=int, default=5, help="repetitions of each measurement (default 5)")
-    parser.add_argument("--json", action="store_true", help="print the raw results as one JSON line")
-    args = parser.parse_args(argv)
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    results = measure(args.reps)
-    print(json.dumps(results, ensure_ascii=False) if args.json else report(results), flush=True)
-    return 0
+    from harness import script_main
+
+    return script_main(__doc__, measure, report, argv, default_reps=5)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ Timings are printed, never asserted. ``rows(ctx)`` gives them to tests/bench/run
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -196,18 +195,10 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
 
     Both are normalised first (lower case, no punctuation, digits spelled as tiny.en writes them).
     """
+    from lang_clips import error_rate
     from voice_env import words
 
-    ref, hyp = words(reference).split(), words(hypothesis).split()
-    if not ref:
-        return float(bool(hyp))
-    previous = list(range(len(hyp) + 1))  # edit distances of the empty reference prefix
-    for i, r in enumerate(ref, 1):
-        current = [i]
-        for j, h in enumerate(hyp, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h)))
-        previous = current
-    return previous[-1] / len(ref)
+    return error_rate(words(reference).split(), words(hypothesis).split())
 
 
 def _first_audio(running: Any, utterances: Any, reps: int, engine: str) -> dict[str, Any]:
@@ -369,17 +360,12 @@ def rows(ctx: Any) -> list[Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """Measure and print; always 0 (timings are never assertions)."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reps", type=int, default=5, help="repetitions of each measurement (default 5)")
-    parser.add_argument("--json", action="store_true", help="print the raw results as one JSON line")
-    args = parser.parse_args(argv)
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import logging
 
+    from harness import script_main
+
     logging.getLogger("traitlets").setLevel(logging.ERROR)  # the kernel client's teardown chatter
-    results = measure(args.reps)
-    print(json.dumps(results) if args.json else report(results), flush=True)
-    return 0
+    return script_main(__doc__, measure, report, argv, default_reps=5)
 
 
 if __name__ == "__main__":

@@ -391,3 +391,22 @@ def row_from(
         for product, rs in results.items()
     }
     return Row(name, unit, samples, target, note)
+
+
+def script_main(doc: str | None, measure: Callable[[int], dict[str, Any]], report: Callable[[dict[str, Any]], str],
+                argv: list[str] | None = None, default_reps: int = 5) -> int:
+    """The command line of a bench script run on its own: ``--reps N``, ``--json``; always 0.
+
+    Timings are never assertions, so the exit code says nothing about the numbers.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reps", type=int, default=default_reps,
+                        help=f"repetitions of each measurement (default {default_reps})")
+    parser.add_argument("--json", action="store_true", help="print the raw results as one JSON line")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    results = measure(args.reps)
+    print(json.dumps(results, ensure_ascii=False) if args.json else report(results), flush=True)
+    return 0

@@ -1,0 +1,77 @@
+"""The terminal's words in the user's language: the approval prompt, the auto-run warning, errors.
+
+``oi`` has no Qt, so its few lines come from this table, keyed by the language of the
+system locale (:func:`oi_voice.voice.lang.system_language`: en, zh or ko). The desktop app
+passes its own display language (:func:`language_of`), so a dialog and the terminal say the
+same thing. A key missing for a language falls back to English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+from oi_voice.core.language import Language
+from oi_voice.voice.lang import system_language
+
+__all__ = ["MESSAGES", "language_of", "message"]
+
+MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
+    "en": {
+        "question": "Would you like to run this code? (y/n/e) ",
+        "question_no_edit": "Would you like to run this code? (y/n) ",
+        "reason": "Reason (optional, Enter to skip): ",
+        "end_of_input": "\n(no answer: end of input; not run)",
+        "editor_failed": "The editor failed; the code is unchanged.",
+        "running_edited": "Running the edited code:",
+        "answer_hint": "Please answer y (run it), n (don't).",
+        "answer_hint_edit": "Please answer y (run it), n (don't) or e (edit it first).",
+        "safe_mode": " (safe_mode {mode}: high-risk code still asks)",
+        "auto_run": "Warning: auto_run is on: code will run without asking you first{extra}. Ctrl-C stops a run.",
+        "auto_run_question": "Code will run without asking you first{extra}: whatever the model writes runs on "
+                             "this computer at once, with your permissions.\n\nTurn on auto-run?",
+    },
+    "zh": {
+        "question": "要运行这段代码吗？(y 运行 / n 不运行 / e 编辑) ",
+        "question_no_edit": "要运行这段代码吗？(y 运行 / n 不运行) ",
+        "reason": "原因（可不填，按回车跳过）：",
+        "end_of_input": "\n（没有回答：输入已结束；未运行）",
+        "editor_failed": "编辑器出错了，代码没有改动。",
+        "running_edited": "正在运行编辑后的代码：",
+        "answer_hint": "请回答 y（运行）或 n（不运行）。",
+        "answer_hint_edit": "请回答 y（运行）、n（不运行）或 e（先编辑）。",
+        "safe_mode": "（safe_mode {mode}：高风险代码仍会询问）",
+        "auto_run": "警告：auto_run 已开启：代码会直接运行，不再先询问你{extra}。按 Ctrl-C 可停止运行。",
+        "auto_run_question": "代码会直接运行，不再先询问你{extra}：模型写出的任何代码都会立即以你的权限"
+                             "在这台电脑上运行。\n\n要开启自动运行吗？",
+    },
+    "ko": {
+        "question": "이 코드를 실행할까요? (y 실행 / n 취소 / e 편집) ",
+        "question_no_edit": "이 코드를 실행할까요? (y 실행 / n 취소) ",
+        "reason": "이유 (선택 사항, 건너뛰려면 Enter): ",
+        "end_of_input": "\n(응답 없음: 입력이 끝났습니다. 실행하지 않았습니다)",
+        "editor_failed": "편집기에 문제가 생겨 코드가 바뀌지 않았습니다.",
+        "running_edited": "편집한 코드를 실행합니다:",
+        "answer_hint": "y(실행) 또는 n(취소)으로 답해 주세요.",
+        "answer_hint_edit": "y(실행), n(취소) 또는 e(먼저 편집)로 답해 주세요.",
+        "safe_mode": " (safe_mode {mode}: 위험도가 높은 코드는 계속 묻습니다)",
+        "auto_run": "경고: auto_run이 켜져 있습니다. 코드가 묻지 않고 바로 실행됩니다{extra}. Ctrl-C로 실행을 멈출 수 "
+                    "있습니다.",
+        "auto_run_question": "코드가 묻지 않고 바로 실행됩니다{extra}. 모델이 작성한 코드는 무엇이든 이 컴퓨터에서 "
+                             "사용자의 권한으로 즉시 실행됩니다.\n\n자동 실행을 켤까요?",
+    },
+}
+
+
+def language_of(code: str | None = None) -> Language:
+    """The table's language for a locale or language code ("zh_CN", "ko", "en_US"); None: the system's."""
+    if code is None:
+        return system_language()
+    head = code.lower().replace("-", "_").split("_")[0]
+    return head if head in ("zh", "ko") else "en"  # type: ignore[return-value]
+
+
+def message(key: str, language: Language | None = None, **values: object) -> str:
+    """The message ``key`` in ``language`` (default: the system locale's), with ``values`` filled in."""
+    table = MESSAGES.get(language or system_language(), MESSAGES["en"])
+    return table.get(key, MESSAGES["en"][key]).format(**values)
