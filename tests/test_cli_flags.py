@@ -275,3 +275,23 @@ def test_piped_message_asks_for_approval_on_the_terminal(oi: OIRunner, llm_serve
     assert finish(child) == 0
     assert marker.exists()
     assert llm_server.requests[0]["messages"][-1]["content"] == "touch the file"
+
+
+def test_error_lines_follow_the_locale(oi: OIRunner) -> None:
+    # A broken profile, an unknown magic command and a bad %auto_run value, in Chinese and Korean.
+    broken = oi.tmp / "broken.yaml"
+    broken.write_text("llm:\n  temperature: hot\n")
+    for locale, profile_error, unknown, needs in (
+            ("zh_CN.UTF-8", "配置文件错误：", "错误：未知命令 %nope。", "只接受 true 或 false"),
+            ("ko_KR.UTF-8", "프로필 오류: ", "오류: 알 수 없는 명령 %nope입니다.", "true 또는 false만")):
+        result = oi.run("-p", str(broken), env={"LC_ALL": locale})
+        assert result.returncode == 2 and profile_error in result.stderr and "temperature" in result.stderr
+        child = oi.spawn(env={"LC_ALL": locale})
+        child.expect("> ")
+        child.sendline("%nope")
+        child.expect(re.escape(unknown))
+        child.sendline("%auto_run maybe")
+        child.expect(needs)
+        assert quit_chat(child) == 0
+    english = oi.run("-p", str(broken), env={"LC_ALL": "en_US.UTF-8"})
+    assert "profile error: " in english.stderr

@@ -32,6 +32,7 @@ from oi_voice.core.approval import Decision
 from oi_voice.core.history import data_dir
 from oi_voice.core.interpreter import Interpreter
 from oi_voice.core.lmc import message_events
+from oi_voice.frontend import messages
 
 _LEXERS = {"shell": "bash", "javascript": "javascript", "python": "python", "ruby": "ruby", "r": "r"}
 # Output panels show the end of long output; the model and the file keep the rest.
@@ -134,7 +135,7 @@ class TerminalDisplay:
         self._stop_live()
         if not self._at_line_start:
             self.write("\n")
-        self._err_console.print(Text(f"Error: {text}", style="bold red"), soft_wrap=True)
+        self._err_console.print(Text(messages.message("error", text=text), style="bold red"), soft_wrap=True)
         self._err.flush()
 
     def markdown(self, text: str) -> None:

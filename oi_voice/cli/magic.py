@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from oi_voice.cli import export
+from oi_voice.frontend import messages
 from oi_voice.frontend.approval import auto_run_warning
 from oi_voice.frontend.runtime import setup_logging
 
@@ -51,8 +52,8 @@ def run_magic(chat: TerminalChat, line: str) -> None:
     if handler is None:
         names = sorted(COMMANDS)
         close = difflib.get_close_matches(name, names, n=1)
-        hint = f" Did you mean %{close[0]}?" if close else ""
-        chat.display.error(f"Unknown command %{name}.{hint} Type %help for the list.")
+        hint = messages.message("did_you_mean", name=close[0]) if close else ""
+        chat.display.error(messages.message("unknown_command", name=name, hint=hint))
         return
     handler(chat, arguments.strip())
 
@@ -64,7 +65,7 @@ def _flag(argument: str, chat: TerminalChat, command: str) -> bool | None:
         return True
     if word in ("false", "off", "no", "0"):
         return False
-    chat.display.error(f"%{command} takes true or false, not {argument!r}.")
+    chat.display.error(messages.message("takes_true_false", command=command, argument=repr(argument)))
     return None
 
 
@@ -267,7 +268,7 @@ def info(chat: TerminalChat, _arguments: str) -> None:
 def shell(chat: TerminalChat, command: str) -> None:
     """%% <command>: run it in the shell session and show its output."""
     if not command:
-        chat.display.error("%% needs a command, for example: %% ls -la")
+        chat.display.error(messages.message("shell_needs_command"))
         return
     from oi_voice.core.events import ImageOutput
     from oi_voice.frontend.runtime import sigint_deferred

@@ -105,6 +105,7 @@ def _key_hint(owner: Interpreter) -> str | None:
 def _run(args: argparse.Namespace) -> int:
     from oi_voice.cli.reader import is_plain
     from oi_voice.errors import ConfigError
+    from oi_voice.frontend import messages
     from oi_voice.frontend.config import configure
     from oi_voice.frontend.runtime import setup_logging
     from oi_voice.profiles import ProfileError
@@ -112,9 +113,9 @@ def _run(args: argparse.Namespace) -> int:
     try:
         config = configure(args, "oi")
     except ProfileError as exc:
-        return _fail(f"profile error: {exc}")
+        return _fail(messages.message("profile_error", text=exc))
     except ConfigError as exc:
-        return _fail(f"settings error: {exc}")
+        return _fail(messages.message("settings_error", text=exc))
     owner, profile = config.interpreter, config.profile
 
     message = " ".join(args.message).strip()
@@ -160,7 +161,7 @@ def _run(args: argparse.Namespace) -> int:
     if stdin_mode and not message:
         message = _read_stdin()
         if not message:
-            return _fail("nothing to send: standard input was empty")
+            return _fail(messages.message("empty_stdin"))
     return _one_shot(owner, message, plain)
 
 

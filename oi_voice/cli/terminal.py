@@ -18,6 +18,7 @@ from oi_voice.core.events import ConfirmationRequest, ErrorEvent
 from oi_voice.core.history import data_dir
 from oi_voice.core.interpreter import Interpreter
 from oi_voice.errors import ConfigError, OIVoiceError
+from oi_voice.frontend import messages
 from oi_voice.frontend.approval import auto_run_warning
 from oi_voice.frontend.runtime import sigint_deferred
 
@@ -147,7 +148,7 @@ class TerminalChat:
                 self.display.error(str(exc))
             except Exception as exc:  # a bug must not end the session: say so and carry on
                 log.debug("unexpected error", exc_info=True)
-                self.display.error(f"unexpected {type(exc).__name__}: {exc} (run with -v for details)")
+                self.display.error(messages.message("unexpected", kind=type(exc).__name__, text=exc))
 
 
 def interactive_chat(owner: Interpreter, *, plain: bool | None = None, multi_line: bool = False) -> None:

@@ -1,4 +1,4 @@
-"""The terminal's words in the user's language: the approval prompt, the auto-run warning, errors.
+"""The terminal's words in the user's language: the approval prompt, the auto-run warning, error lines.
 
 ``oi`` has no Qt, so its few lines come from this table, keyed by the language of the
 system locale (:func:`oi_voice.voice.lang.system_language`: en, zh or ko). The desktop app
@@ -18,6 +18,15 @@ __all__ = ["MESSAGES", "language_of", "message"]
 
 MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
     "en": {
+        "error": "Error: {text}",
+        "profile_error": "profile error: {text}",
+        "settings_error": "settings error: {text}",
+        "empty_stdin": "nothing to send: standard input was empty",
+        "unknown_command": "Unknown command %{name}.{hint} Type %help for the list.",
+        "did_you_mean": " Did you mean %{name}?",
+        "takes_true_false": "%{command} takes true or false, not {argument}.",
+        "shell_needs_command": "%% needs a command, for example: %% ls -la",
+        "unexpected": "unexpected {kind}: {text} (run with -v for details)",
         "question": "Would you like to run this code? (y/n/e) ",
         "question_no_edit": "Would you like to run this code? (y/n) ",
         "reason": "Reason (optional, Enter to skip): ",
@@ -32,6 +41,15 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
                              "this computer at once, with your permissions.\n\nTurn on auto-run?",
     },
     "zh": {
+        "error": "错误：{text}",
+        "profile_error": "配置文件错误：{text}",
+        "settings_error": "设置错误：{text}",
+        "empty_stdin": "没有可发送的内容：标准输入是空的",
+        "unknown_command": "未知命令 %{name}。{hint}输入 %help 查看命令列表。",
+        "did_you_mean": "你是想用 %{name} 吗？",
+        "takes_true_false": "%{command} 只接受 true 或 false，而不是 {argument}。",
+        "shell_needs_command": "%% 后面需要一条命令，例如：%% ls -la",
+        "unexpected": "意外的 {kind}：{text}（加 -v 运行可查看详情）",
         "question": "要运行这段代码吗？(y 运行 / n 不运行 / e 编辑) ",
         "question_no_edit": "要运行这段代码吗？(y 运行 / n 不运行) ",
         "reason": "原因（可不填，按回车跳过）：",
@@ -46,6 +64,15 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
                              "在这台电脑上运行。\n\n要开启自动运行吗？",
     },
     "ko": {
+        "error": "오류: {text}",
+        "profile_error": "프로필 오류: {text}",
+        "settings_error": "설정 오류: {text}",
+        "empty_stdin": "보낼 내용이 없습니다: 표준 입력이 비어 있습니다",
+        "unknown_command": "알 수 없는 명령 %{name}입니다.{hint} 명령 목록은 %help를 입력하세요.",
+        "did_you_mean": " %{name}을(를) 말씀하신 건가요?",
+        "takes_true_false": "%{command}에는 true 또는 false만 쓸 수 있습니다. {argument}은(는) 안 됩니다.",
+        "shell_needs_command": "%% 뒤에 명령이 필요합니다. 예: %% ls -la",
+        "unexpected": "예기치 않은 {kind}: {text} (자세한 내용은 -v로 실행하세요)",
         "question": "이 코드를 실행할까요? (y 실행 / n 취소 / e 편집) ",
         "question_no_edit": "이 코드를 실행할까요? (y 실행 / n 취소) ",
         "reason": "이유 (선택 사항, 건너뛰려면 Enter): ",
