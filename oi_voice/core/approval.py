@@ -17,9 +17,11 @@ import itertools
 import threading
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from oi_voice.core.risk import KINDS, Risk
+if TYPE_CHECKING:
+    # The rater is imported at the first code block, not with the API (~20 ms of regexes).
+    from oi_voice.core.risk import Risk
 
 Source = Literal["auto", "api", "keyboard", "click", "voice", "timeout"]
 
@@ -93,6 +95,8 @@ class ApprovalGate:
             return False
         if risk.level == "low":
             return True
+        from oi_voice.core.effects import KINDS
+
         allowed = {k for k in self.always_medium if k in KINDS}
         return risk.level == "medium" and bool(risk.kinds) and set(risk.kinds) <= allowed
 

@@ -28,8 +28,6 @@ from oi_voice.core.codeblocks import CodeDelta, CodeEnd, CodeStart, FenceParser,
 from oi_voice.core.context import count_tokens, trim
 from oi_voice.core.lmc import ASSISTANT, COMPUTER, Message
 from oi_voice.core.output import OutputCollector
-from oi_voice.core.risk import rate
-from oi_voice.core.risk_words import describe
 from oi_voice.core.toolcalls import (
     ToolCallError,
     parse_tool_arguments,
@@ -493,6 +491,10 @@ class Turn:
                              "above. Answer the user from that output now.")
             yield Outcome.DECLINED
             return
+
+        # The rater loads at the first code block: importing the API stays quick (~20 ms of regexes).
+        from oi_voice.core.risk import rate
+        from oi_voice.core.risk_words import describe
 
         risk = rate(resolved, text, cwd=cfg.cwd)
         request = ApprovalRequest(self._gate.new_id(), resolved, text, risk, describe(resolved, text, risk))

@@ -28,9 +28,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
-from oi_voice.core.risk import Risk
+if TYPE_CHECKING:
+    from oi_voice.core.risk import Risk
 
 __all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_FILES", "Snapshot", "UndoResult", "UndoStore", "needs_copies",
            "snapshot_before_run"]

@@ -16,7 +16,6 @@ import json
 import os
 import threading
 import time
-import urllib.request
 from typing import Any
 
 from oi_voice.llm.catalog import provider_of
@@ -86,6 +85,8 @@ def _ask(base: str, name: str, api_key: str | None, timeout: float) -> bool | No
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
     if api_key:
         headers["Authorization"] = f"Bearer {api_key}"
+    import urllib.request  # here, not at the top: the API's import stays quick (~9 ms)
+
     req = urllib.request.Request(f"{base}/api/show", data=body, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(req, timeout=timeout) as response:
