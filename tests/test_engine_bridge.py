@@ -78,3 +78,39 @@ def test_pump_and_relay_turn_a_busy_interpreter_into_an_error_event(interp: Inte
     finally:
         first.close()
     assert not interp.busy
+
+
+def test_ctrl_c_in_a_pull_returns_only_once_the_turn_has_unwound() -> None:
+    # Ctrl-C lands while the consumer waits for the next event. The pull is cancelled on the
+    # engine loop and unwinds there (a turn stops its code, writes its journal ...); iterate()
+    # must not hand control back before that is over, or the next message finds a busy
+    # interpreter ("a turn is already running").
+    import os
+    import signal
+    import threading
+
+    engine = EngineThread.get()
+    waiting = threading.Event()
+    unwound = threading.Event()
+
+    async def turn() -> object:
+        try:
+            yield "first"
+            waiting.set()
+            await asyncio.Event().wait()  # the model is slow: the consumer waits here
+            yield "never"
+        finally:
+            await asyncio.sleep(0.3)  # stands for the work of stopping a turn
+            unwound.set()
+
+    def interrupt() -> None:
+        waiting.wait(10)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    seen = []
+    with pytest.raises(KeyboardInterrupt):
+        for item in engine.iterate(turn()):
+            seen.append(item)
+    assert seen == ["first"]
+    assert unwound.is_set()  # not merely scheduled: done before Ctrl-C reached the caller

@@ -106,18 +106,18 @@ class EngineThread:
         the generator on the engine loop, which cancels what it was doing. Errors the
         generator raises reach the consumer as they are (the Python API raises them).
         """
+        pulls: list[asyncio.Task[Any]] = []  # the latest pull's task, set on the engine loop
         try:
             while True:
                 try:
-                    item: T = self.call(_next(agen))
+                    item: T = self.call(_next(agen, pulls))
                 except StopAsyncIteration:
                     return
                 yield item
         finally:
-            aclose = getattr(agen, "aclose", None)
-            if aclose is not None and not self.loop.is_closed():
+            if not self.loop.is_closed():
                 with contextlib.suppress(concurrent.futures.TimeoutError, RuntimeError):
-                    self.submit(aclose()).result(timeout=10)
+                    self.submit(_close(agen, pulls)).result(timeout=10)
 
     def pump(self, events: AsyncIterator[EngineEvent], put: Callable[[object], None],
              role: str = "computer") -> concurrent.futures.Future[None]:
@@ -169,5 +169,21 @@ class EngineThread:
                 await asyncio.wrap_future(future)
 
 
-async def _next(agen: AsyncIterator[T]) -> T:
+async def _next(agen: AsyncIterator[T], pulls: list[asyncio.Task[Any]]) -> T:
+    task = asyncio.current_task()
+    if task is not None:
+        pulls[:] = [task]
     return await agen.__anext__()
+
+
+async def _close(agen: AsyncIterator[Any], pulls: list[asyncio.Task[Any]]) -> None:
+    """Close ``agen`` once a pull that was cancelled (Ctrl-C) has finished unwinding.
+
+    Closing it while that pull still runs fails ("already running"), and the turn would
+    then finish later, on its own: the next message would find the interpreter busy.
+    """
+    if pulls and not pulls[0].done():
+        await asyncio.wait(pulls)
+    aclose = getattr(agen, "aclose", None)
+    if aclose is not None:
+        await aclose()
