@@ -196,7 +196,9 @@ def test_local_selects_the_embedded_model(oi: OIRunner) -> None:
     child.expect(r"Setting llm.model = 'local' \(flag -l\)")
     child.expect("> ")
     child.sendline("%info")
-    child.expect("profile: .*local.yaml")
+    # pexpect compiles with DOTALL: ".*" would run on to the last "local.yaml" in the output
+    # (the settings' sources at the end of %info) and skip the lines in between.
+    child.expect(r"profile: [^\r\n]*local\.yaml")
     child.expect("llm.model: local")
     assert quit_chat(child) == 0
 

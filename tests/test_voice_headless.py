@@ -66,7 +66,8 @@ def test_file_in_file_out_one_turn_end_to_end(env: dict[str, str], tmp_path: Pat
     assert "latency after speech end: transcript " in out and "first audio -" not in out
     assert "Traceback" not in done.stderr
     said = words(stt.transcribe(load_audio_file(reply)).text)
-    assert "running one line" in said and "four" in said, said
+    # Piper's speech is sampled: tiny.en has heard "Running" as "writing"; the rest is stable.
+    assert "one line of python" in said and "four" in said, said
 
 
 def test_the_reply_is_spoken_by_piper_by_default_and_by_pyttsx3_when_the_voice_is_broken(
