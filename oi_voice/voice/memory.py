@@ -10,6 +10,22 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
+
+
+@functools.cache
+def _glibc() -> ctypes.CDLL | None:
+    """The C library when it is glibc (it has malloc_trim), else None; looked up once:
+    ``find_library`` runs ``ldconfig``, and trimming happens after every reply."""
+    name = ctypes.util.find_library("c")
+    if not name:
+        return None
+    try:
+        libc = ctypes.CDLL(name)
+        libc.malloc_trim  # noqa: B018  (musl, macOS, Windows: no malloc_trim)
+    except (OSError, AttributeError):
+        return None
+    return libc
 
 
 def release_freed_memory() -> None:
@@ -18,14 +34,9 @@ def release_freed_memory() -> None:
     ``malloc_trim(0)`` trims every arena, whichever thread calls it. A no-op where the C
     library is not glibc.
     """
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name:
-        return
-    try:
-        trim = ctypes.CDLL(libc_name).malloc_trim
-    except (OSError, AttributeError):  # musl, macOS, Windows: no malloc_trim
-        return
-    trim(0)
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
 #: mallopt's parameter for the free memory at the top of a heap that triggers a trim.
@@ -42,11 +53,6 @@ def trim_freed_memory_early() -> None:
     a few more system calls when large buffers come and go. Call it before threads start.
     A no-op where the C library is not glibc.
     """
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name:
-        return
-    try:
-        mallopt = ctypes.CDLL(libc_name).mallopt
-    except (OSError, AttributeError):
-        return
-    mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+    libc = _glibc()
+    if libc is not None:
+        libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
