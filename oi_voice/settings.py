@@ -105,6 +105,8 @@ class DialogField:
     unset: Any = ENGINE_DEFAULT
     #: Place in its group: fields go by (order, declaration order).
     order: int = 0
+    #: A button beside the field with this text; the dialog emits ``action_requested(key)`` when clicked.
+    action: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,6 +333,8 @@ ALWAYS_MEDIUM_WARNING = QT_TRANSLATE_NOOP(
     "rewriting history ...) always asks.")
 #: Spoken languages offered (any Whisper language code can be typed); auto detects among voice.languages.
 LANGUAGES = ("en", "zh", "ko", "auto", "de", "es", "fr", "it", "nl", "pt", "pl", "ja")
+#: The places Python code may run in (computer.python_env), besides a folder.
+PYTHON_ENVS = ("auto", "app", "user")
 #: The API base shown as an example.
 API_BASE_EXAMPLE = "http://localhost:11434/v1"
 
@@ -394,6 +398,16 @@ SCHEMA = Schema([
        field=DialogField(QT_TRANSLATE_NOOP("settings", "\"Always\" also runs:"), "Behaviour",
                          widget="checklist", options="risk_kinds", tooltip=ALWAYS_MEDIUM_WARNING, order=2)),
     _s("computer.languages", "list[str]", ENGINE_DEFAULT, "languages the model may use"),
+    _s("computer.python_env", "str", "auto", "where Python code runs: auto (the installed app: an environment of "
+       "its own, made at first use, that pip installs into; a checkout: this Python), app (this program's Python), "
+       "user (that environment in the user's data folder) or a folder for one", flags=("--python-env",),
+       metavar="auto|app|user|FOLDER", env="OI_VOICE_PYTHON_ENV",
+       field=DialogField(QT_TRANSLATE_NOOP("settings", "P&ython for code:"), "Behaviour", suggestions=PYTHON_ENVS,
+                         widget="folder", action=QT_TRANSLATE_NOOP("settings", "Reset…"), order=5,
+                         tooltip=QT_TRANSLATE_NOOP("settings", "auto: the installed app runs code in a Python "
+                                                   "environment of its own, where pip installs packages that stay; "
+                                                   "app: this program's Python; user: that environment; or a "
+                                                   "folder for it. Reset removes what was installed there."))),
     # -- read by `oi` --
     _s("multi_line", "bool", False, "``` starts and ends multi-line input", flags=("-ml", "--multi_line"),
        flag_help="multi-line messages between lines of ```", **_T),

@@ -105,6 +105,8 @@ class TerminalDisplay:
             self.write(f"> {event.text}\n", style="bold")
         elif isinstance(event, ev.ErrorEvent):
             self.error(event.message)
+        elif isinstance(event, ev.Progress):
+            self.notice(messages.message(event.kind) if event.kind in messages.MESSAGES["en"] else event.text)
 
     def write(self, text: str, style: str | None = None) -> None:
         """Print ``text`` as is (styled when not plain)."""

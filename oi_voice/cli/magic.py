@@ -36,6 +36,8 @@ HELP: dict[str, str] = {
     "%load_message [path]": "Load messages from a JSON file (default messages.json).",
     "%markdown [path]": "Export the conversation to Markdown (default: your Downloads folder).",
     "%jupyter [path]": "Export the conversation to a Jupyter notebook (default: your Downloads folder).",
+    "%reset_python": "Remove the Python environment code runs in, with every package installed into it, and "
+                     "make it again (when Python runs in an environment of its own: computer.python_env).",
     "%info": "Show the settings, paths and versions in use.",
     "%help": "Show this help.",
 }
@@ -242,6 +244,7 @@ def info(chat: TerminalChat, _arguments: str) -> None:
 
     owner, llm = chat.owner, chat.owner.llm
     profile = chat.profile
+    python_env = owner.computer.impl.python_env
     rows: list[tuple[str, Any]] = [
         ("oi_voice", oi_voice.__version__),
         ("Python", f"{platform.python_version()} ({sys.executable})"),
@@ -253,6 +256,7 @@ def info(chat: TerminalChat, _arguments: str) -> None:
                                                                llm.resolved_limits()),
         ("auto_run", owner.auto_run), ("safe_mode", owner.safe_mode), ("verbose", owner.verbose),
         ("languages", ", ".join(owner.computer.languages)),
+        ("computer.python_env", f"{owner.computer.python_env} -> {python_env.path if python_env else sys.executable}"),
         ("conversation", owner.conversation_path or "(not saved yet)"),
         ("profiles folder", profiles_dir()), ("data folder", data_dir()),
     ]
@@ -297,6 +301,23 @@ def undo_run(chat: TerminalChat, _arguments: str) -> None:
         chat.display.error(result.message)
 
 
+def reset_python(chat: TerminalChat, _arguments: str) -> None:
+    """%reset_python: remove the Python environment and make it again (Ctrl-C stops it)."""
+    from oi_voice.errors import ComputerError
+
+    environment = chat.owner.computer.impl.python_env
+    if environment is not None:
+        chat.display.notice(messages.message("python_reset", path=environment.path))
+    try:
+        made = chat.owner.computer.reset_python()
+    except ComputerError as exc:
+        chat.display.error(str(exc))
+    except KeyboardInterrupt:  # the build was cancelled with it: the next run makes it again
+        chat.display.line("[stopped]", style="bold yellow")
+    else:
+        chat.display.notice(messages.message("python_reset_done", path=made.path))
+
+
 COMMANDS: dict[str, Handler] = {
     "help": help_,
     "verbose": verbose,
@@ -311,4 +332,6 @@ COMMANDS: dict[str, Handler] = {
     "markdown": markdown,
     "jupyter": jupyter,
     "info": info,
+    "reset_python": reset_python,
+    "reset-python": reset_python,
 }

@@ -3,6 +3,8 @@
 ``Computer`` is the registry the engine uses: it resolves language names and aliases,
 creates each language's session on first use (importing its implementation only
 then), runs code, interrupts whatever is running, and closes everything down.
+With a :class:`~oi_voice.computer.pyenv.PythonEnvironment` (``python_env``) Python runs in
+that environment and every other language finds its ``python`` and ``pip`` first on PATH.
 """
 
 from __future__ import annotations
@@ -22,9 +24,12 @@ from oi_voice.computer.base import (
     Language,
     LanguageInfo,
     Output,
+    Progress,
     RunEvent,
     RunFinished,
 )
+from oi_voice.computer.pyenv import PythonEnvironment
+from oi_voice.errors import ComputerError
 
 __all__ = [
     "ActiveLine",
@@ -33,6 +38,7 @@ __all__ = [
     "Language",
     "LanguageInfo",
     "Output",
+    "Progress",
     "RunEvent",
     "RunFinished",
 ]
@@ -45,12 +51,18 @@ _ALIASES: dict[str, str] = {alias.lower(): spec.name for spec in CATALOG for ali
 class Computer:
     """The languages of one interpreter: created lazily, run one run per language at a time."""
 
-    def __init__(self, *, cwd: str | None = None, input_timeout: float = 3.0) -> None:
+    def __init__(self, *, cwd: str | None = None, input_timeout: float = 3.0,
+                 python_env: PythonEnvironment | None = None) -> None:
         """``cwd``: where sessions start (default: the current directory);
-        ``input_timeout``: seconds a run may wait on stdin before it is stopped."""
+        ``input_timeout``: seconds a run may wait on stdin before it is stopped;
+        ``python_env``: the environment Python code runs in (None: this process's Python)."""
         self.cwd = cwd
         self.input_timeout = input_timeout
+        #: The environment Python runs in; sessions started later use a new value.
+        self.python_env = python_env
         self._languages: dict[str, SessionLanguage] = {}
+        #: The python_env each session was made with (a session made with another one is stale).
+        self._made_with: dict[str, PythonEnvironment | None] = {}
         self._warming: set[asyncio.Task[None]] = set()
 
     # --- what is there ---------------------------------------------------------------
@@ -92,10 +104,11 @@ class Computer:
         if language is None:
             cls = getattr(importlib.import_module(spec.module), spec.cls)
             if spec.runtime is None:
-                language = cls(cwd=self.cwd)
+                language = cls(cwd=self.cwd, environment=self.python_env)
             else:
-                language = cls(cwd=self.cwd, input_timeout=self.input_timeout)
+                language = cls(cwd=self.cwd, input_timeout=self.input_timeout, python_env=self.python_env)
             self._languages[spec.name] = language
+            self._made_with[spec.name] = self.python_env
         return language
 
     # --- running ---------------------------------------------------------------------
@@ -152,6 +165,35 @@ class Computer:
             # the code at once rather than whenever the iterator is garbage-collected.
             await events.aclose()
 
+    async def use_python_env(self, python_env: PythonEnvironment | None) -> None:
+        """Run code with ``python_env`` from now on: sessions made with another one are closed
+        (each language starts again at its next run)."""
+        self.python_env = python_env
+        await self._drop([name for name in self._languages if self._made_with.get(name) != python_env])
+
+    async def reset_python_env(self) -> PythonEnvironment:
+        """Remove the Python environment with all that was installed into it, and make it again.
+
+        Every session is closed first (they use it). Raises ComputerError when there is no
+        environment of our own (Python is this process's) or it cannot be made.
+        """
+        environment = self.python_env
+        if environment is None:
+            raise ComputerError("Python code runs in oi_voice's own Python here: there is no environment of its "
+                                "own to reset (see the computer.python_env setting).")
+        await self._drop(list(self._languages))
+        await environment.reset()
+        return environment
+
+    async def _drop(self, names: list[str]) -> None:
+        """Close these languages' sessions (a later run starts a fresh one)."""
+        dropped = [self._languages.pop(name) for name in names if name in self._languages]
+        for name in names:
+            self._made_with.pop(name, None)
+        for language in dropped:
+            language.kill_now()
+        await asyncio.gather(*(language.close() for language in dropped), return_exceptions=True)
+
     async def interrupt(self) -> None:
         """Interrupt whatever code is running, in any language, and wait for it to stop."""
         running = [language for language in self._languages.values() if language.is_running]
@@ -168,6 +210,7 @@ class Computer:
             task.cancel()
         languages = list(self._languages.values())
         self._languages.clear()
+        self._made_with.clear()
         # Kill first, all at once; the orderly part (reaping, removing files) follows.
         for language in languages:
             language.kill_now()

@@ -19,7 +19,7 @@ from collections.abc import AsyncGenerator
 from typing import ClassVar
 
 from oi_voice.computer._catalog import LanguageSpec, find_runtime
-from oi_voice.computer.base import LanguageInfo, RunEvent, RunFinished
+from oi_voice.computer.base import LanguageInfo, Progress, RunEvent, RunFinished
 from oi_voice.errors import ComputerError, LanguageNotAvailableError
 
 log = logging.getLogger(__name__)
@@ -166,6 +166,14 @@ class SessionLanguage(abc.ABC):
         """Send the first stop signal for ``interrupt()`` (default: ``_interrupt_now``)."""
         self._interrupt_now()
 
+    def _preparing(self) -> Progress | None:
+        """What a run must wait for before the runtime can start, if that is slow (default: nothing).
+
+        A run that gets a Progress shows it, and an interrupt while it waits cancels the start.
+        Called on the loop: a cheap check only.
+        """
+        return None
+
     @abc.abstractmethod
     async def _restart(self) -> None:
         """Replace the runtime with a fresh one (the run lock is held by the caller)."""
@@ -241,12 +249,21 @@ class SessionLanguage(abc.ABC):
 
     async def _produce(self, run: Run, code: str) -> None:
         try:
+            progress = self._preparing() if not self._started() else None
             try:
-                await self.start()
+                if progress is None:
+                    await self.start()
+                    stopped = False
+                else:
+                    await run.emit(progress)
+                    stopped = await self._start_unless_interrupted(run)
             except ComputerError as exc:
                 finished = RunFinished("error", message=str(exc))
             else:
-                finished = await self._execute(run, code)
+                if stopped:
+                    finished = RunFinished("interrupted", message="It was stopped while it was being set up.")
+                else:
+                    finished = await self._execute(run, code)
             await run.emit(finished)
         except asyncio.CancelledError:
             # close() cancelled us: tell a consumer that is still listening, then stop.
@@ -261,6 +278,29 @@ class SessionLanguage(abc.ABC):
             await run.emit(RunFinished("error", message=message))
         finally:
             self._end(run)
+
+    def _started(self) -> bool:
+        task = self._start_task
+        return task is not None and task.done() and not task.cancelled() and task.exception() is None
+
+    async def _start_unless_interrupted(self, run: Run) -> bool:
+        """Start, or cancel the start when the run is interrupted meanwhile; True if it was."""
+        starting = asyncio.ensure_future(self.start())
+        while not starting.done():
+            if run.interrupted:
+                task = self._start_task
+                if task is not None and not task.done():
+                    task.cancel()  # the slow part (a build) is killed, and made again next time
+                await asyncio.wait({starting})
+                if not starting.cancelled():
+                    starting.exception()  # retrieved: a failure of a start we gave up on is no news
+                return True
+            woken = asyncio.ensure_future(run.wake.wait())
+            await asyncio.wait({starting, woken}, return_when=asyncio.FIRST_COMPLETED)
+            woken.cancel()
+            run.wake.clear()
+        starting.result()  # raises its ComputerError
+        return False
 
     def _end(self, run: Run) -> None:
         if self._current is run:

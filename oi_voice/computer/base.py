@@ -41,6 +41,18 @@ class Image:
 
 
 @dataclass(frozen=True, slots=True)
+class Progress:
+    """The run waits for something slow before its code starts (setting up Python): tell the user.
+
+    ``kind`` names it for front ends that say it in the user's language (``python_setup``);
+    ``text`` says it in English. Not output: the model never sees it.
+    """
+
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class RunFinished:
     """The last event of every run.
 
@@ -55,7 +67,7 @@ class RunFinished:
     exit_code: int | None = None
 
 
-RunEvent = Output | ActiveLine | Image | RunFinished
+RunEvent = Output | ActiveLine | Image | Progress | RunFinished
 
 
 @dataclass(frozen=True, slots=True)

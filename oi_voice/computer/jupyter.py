@@ -1,9 +1,15 @@
-"""Python in a Jupyter kernel (ipykernel), driven with jupyter_client over ipc sockets.
+"""Python in a Jupyter kernel (ipykernel), driven with jupyter_client over ipc or tcp sockets.
 
 One kernel per session, started with ``sys.executable -m ipykernel_launcher`` (in the
-frozen app of packaging/: ``sys.executable --oi-kernel``) and with matplotlib's inline backend
+frozen app of packaging/: ``sys.executable --oi-kernel``; with a :class:`PythonEnvironment`,
+that environment's Python, made first if need be) and with matplotlib's inline backend
 selected through ``MPLBACKEND`` (running ``%matplotlib inline`` costs a second or more).
 Connection file and sockets live in a private temporary directory, removed on close.
+
+Transport (:func:`kernel_transport`, the one place that chooses): ipc (Unix sockets in that
+private directory) where it exists; Windows has none, so tcp on 127.0.0.1 there, with the
+connection file's HMAC key signing every message as jupyter_client does for any kernel.
+``$OI_VOICE_KERNEL_TRANSPORT=tcp`` forces tcp anywhere (the test suite runs both).
 
 Every run filters iopub messages by its own request's ``msg_id``: the kernel may still
 be publishing for an earlier, interrupted request, and the first "idle" seen may be
@@ -46,10 +52,11 @@ from oi_voice.computer._private import private_dir
 from oi_voice.computer._procs import interrupt_group, kill_followers, kill_group, physical_memory
 from oi_voice.computer._session import Run, SessionLanguage
 from oi_voice.computer.ansi import AnsiStripper, strip_ansi
-from oi_voice.computer.base import ActiveLine, Image, Output, RunFinished
+from oi_voice.computer.base import ActiveLine, Image, Output, Progress, RunFinished
+from oi_voice.computer.pyenv import SETUP_MESSAGE, PythonEnvironment
 from oi_voice.errors import ComputerError
 
-__all__ = ["ACTIVE_LINE_MIME", "PythonKernel"]
+__all__ = ["ACTIVE_LINE_MIME", "TRANSPORT_ENV", "PythonKernel", "kernel_transport"]
 
 log = logging.getLogger(__name__)
 
@@ -246,6 +253,26 @@ def memory_limit(value: str | None = None) -> int | None:
     return limit if limit > 0 else None
 
 
+#: Environment variable that forces the kernel's transport: ``ipc`` or ``tcp``.
+TRANSPORT_ENV = "OI_VOICE_KERNEL_TRANSPORT"
+
+
+def kernel_transport(value: str | None = None) -> Literal["ipc", "tcp"]:
+    """The kernel's transport: ``value`` or ``$OI_VOICE_KERNEL_TRANSPORT`` if set, else by platform.
+
+    ipc (Unix domain sockets) where the system has them; Windows has not: tcp on loopback.
+    Raises ComputerError for a value that is neither.
+    """
+    raw = (os.environ.get(TRANSPORT_ENV, "") if value is None else value).strip().lower()
+    if not raw:
+        return "tcp" if os.name == "nt" else "ipc"
+    if raw not in ("ipc", "tcp"):
+        raise ComputerError(f"{TRANSPORT_ENV}={raw!r}: the kernel's transport is ipc or tcp")
+    if raw == "ipc" and os.name == "nt":
+        raise ComputerError("the ipc transport does not exist on Windows: use tcp")
+    return raw  # type: ignore[return-value]
+
+
 class _OneKernelSpec(KernelSpecManager):
     """Hands out our own kernel spec whatever name is asked for (no installed specs)."""
 
@@ -281,13 +308,19 @@ class PythonKernel(SessionLanguage):
 
     spec = SPECS["python"]
 
-    def __init__(self, *, cwd: str | None = None, python: str | None = None, memory: int | None = None) -> None:
+    def __init__(self, *, cwd: str | None = None, python: str | None = None, memory: int | None = None,
+                 environment: PythonEnvironment | None = None, transport: str | None = None) -> None:
         """``cwd``: the kernel's working directory; ``python``: the interpreter to run
         ``-m ipykernel_launcher`` with (default: this one); ``memory``: the kernel's memory
-        cap in bytes, 0 for none (default: ``$OI_VOICE_KERNEL_MEMORY``, see ``memory_limit``)."""
+        cap in bytes, 0 for none (default: ``$OI_VOICE_KERNEL_MEMORY``, see ``memory_limit``);
+        ``environment``: a per-user environment to run in (made at the first start; its
+        Python wins over ``python``); ``transport``: ipc or tcp (default: ``kernel_transport()``)."""
         super().__init__()
         self._memory = memory_limit() if memory is None else memory
-        self.info = dataclasses.replace(self.info, version=platform.python_version())
+        self._transport = kernel_transport(transport)
+        self._environment = environment
+        version = environment.version() if environment is not None else platform.python_version()
+        self.info = dataclasses.replace(self.info, version=version)
         self._cwd = cwd
         self._python = python or sys.executable
         self._km: AsyncKernelManager | None = None
@@ -298,7 +331,29 @@ class PythonKernel(SessionLanguage):
 
     # --- lifecycle ---------------------------------------------------------------------
 
+    @property
+    def environment(self) -> PythonEnvironment | None:
+        """The per-user environment code runs in (None: ``python``, by default this process's)."""
+        return self._environment
+
+    @property
+    def transport(self) -> str:
+        """``ipc`` or ``tcp``."""
+        return self._transport
+
+    def _preparing(self) -> Progress | None:
+        environment = self._environment
+        if environment is not None and not environment.is_ready():
+            return Progress("python_setup", SETUP_MESSAGE)
+        return None
+
     async def _start(self) -> None:
+        env = dict(os.environ, MPLBACKEND=_INLINE_BACKEND)
+        if self._environment is not None:
+            await self._environment.ensure()
+            self._python = str(self._environment.python)
+            self.info = dataclasses.replace(self.info, version=self._environment.version())
+            env = self._environment.activate(env)
         self._tmpdir = private_dir("oi-voice-kernel-")
         if getattr(sys, "frozen", False) and self._python == sys.executable:
             # The frozen app (packaging/) is its own kernel: its entry point takes --oi-kernel.
@@ -312,14 +367,16 @@ class PythonKernel(SessionLanguage):
             interrupt_mode="signal",
             env={"MPLBACKEND": _INLINE_BACKEND},
         )
+        # ipc: the sockets are files in our private folder. tcp: loopback only; the kernel checks
+        # every message against the HMAC key jupyter_client writes to the (private) connection file.
+        ip = os.path.join(self._tmpdir, "ipc") if self._transport == "ipc" else "127.0.0.1"
         km = AsyncKernelManager(
-            transport="ipc",
-            ip=os.path.join(self._tmpdir, "ipc"),
+            transport=self._transport,
+            ip=ip,
             connection_file=os.path.join(self._tmpdir, "kernel.json"),
             kernel_spec_manager=_OneKernelSpec(spec),
         )
         self._km = km
-        env = dict(os.environ, MPLBACKEND=_INLINE_BACKEND)
         try:
             cwd = self._cwd if self._cwd and os.path.isdir(self._cwd) else os.getcwd()
         except FileNotFoundError:  # our own working directory was deleted

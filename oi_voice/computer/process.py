@@ -61,6 +61,7 @@ from oi_voice.computer._procfs import stdin_watch_supported
 from oi_voice.computer._procs import kill_group
 from oi_voice.computer._session import Run, SessionLanguage
 from oi_voice.computer.base import Output, RunFinished
+from oi_voice.computer.pyenv import PythonEnvironment
 from oi_voice.errors import ComputerError
 
 __all__ = ["NodeLanguage", "RubyLanguage", "ShellLanguage"]
@@ -82,12 +83,21 @@ def _needs_input_message(language: str) -> str:
 class _ProcessLanguage(SessionLanguage):
     """What the shell and the drivers share: options and stdin handling."""
 
-    def __init__(self, *, cwd: str | None = None, input_timeout: float = 3.0) -> None:
+    def __init__(self, *, cwd: str | None = None, input_timeout: float = 3.0,
+                 python_env: PythonEnvironment | None = None) -> None:
         super().__init__()
         self._cwd = cwd
         self._input_timeout = input_timeout
+        self._python_env = python_env
         self._watch_stdin = stdin_watch_supported()
         self._child: ChildProcess | None = None
+
+    def _environ(self) -> dict[str, str]:
+        """The environment of the processes runs start: ours, with the Python environment's
+        ``python`` and ``pip`` first on PATH (so ``pip install`` in a shell run installs there)."""
+        if self._python_env is None:
+            return dict(os.environ)
+        return self._python_env.activate(os.environ)
 
     def _interrupt_now(self) -> None:
         if self._child is not None:
@@ -115,8 +125,9 @@ class ShellLanguage(_ProcessLanguage):
 
     spec = SPECS["shell"]
 
-    def __init__(self, *, cwd: str | None = None, input_timeout: float = 3.0) -> None:
-        super().__init__(cwd=cwd, input_timeout=input_timeout)
+    def __init__(self, *, cwd: str | None = None, input_timeout: float = 3.0,
+                 python_env: PythonEnvironment | None = None) -> None:
+        super().__init__(cwd=cwd, input_timeout=input_timeout, python_env=python_env)
         self._dir: str | None = None
         self._lingering: set[int] = set()  # process groups of finished runs' background jobs
         self._orphans: set[Pipe] = set()  # their pipes, drained and dropped
@@ -166,7 +177,7 @@ class ShellLanguage(_ProcessLanguage):
         err_r, err_w = os.pipe()
         try:
             argv = [self._executable, "--noprofile", "--norc", "-c", _SHELL_SCRIPT, "bash"]
-            env = dict(os.environ, BASH_ENV=str(_SHELL_ENV), OI_VOICE_SHELL_SESSION=self._dir)
+            env = dict(self._environ(), BASH_ENV=str(_SHELL_ENV), OI_VOICE_SHELL_SESSION=self._dir)
             child = ChildProcess(argv, cwd=spawn_cwd(self._cwd), env=env, stdin=stdin_r, stdout=out_w, stderr=err_w)
         except OSError as exc:
             close_fds(stdin_w, out_r, err_r)
@@ -258,8 +269,9 @@ class _DriverLanguage(_ProcessLanguage):
     display_name: ClassVar[str]
     driver: ClassVar[str]
 
-    def __init__(self, *, cwd: str | None = None, input_timeout: float = 3.0) -> None:
-        super().__init__(cwd=cwd, input_timeout=input_timeout)
+    def __init__(self, *, cwd: str | None = None, input_timeout: float = 3.0,
+                 python_env: PythonEnvironment | None = None) -> None:
+        super().__init__(cwd=cwd, input_timeout=input_timeout, python_env=python_env)
         self._streams: Streams | None = None
         self._status: Pipe | None = None
         self._status_buffer = b""
@@ -285,7 +297,7 @@ class _DriverLanguage(_ProcessLanguage):
             child = ChildProcess(
                 self._argv(control_r, status_w),
                 cwd=spawn_cwd(self._cwd),
-                env=None,
+                env=self._environ(),
                 stdin=stdin_r,
                 stdout=out_w,
                 stderr=err_w,

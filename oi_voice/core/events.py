@@ -111,6 +111,18 @@ class ConsoleEnd(EngineEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class Progress(EngineEvent):
+    """A run waits for something slow before its code starts; front ends show it, the model never sees it.
+
+    ``kind`` names it (``python_setup``: the Python environment is being made) so a front end can
+    say it in the user's language; ``text`` is the English.
+    """
+
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class ImageOutput(EngineEvent):
     """An image the code displayed: ``format`` is ``base64.png``, ``base64.jpeg`` or ``path``."""
 

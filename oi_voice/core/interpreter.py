@@ -18,6 +18,7 @@ import getpass
 import logging
 import os
 import platform
+import sys
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from oi_voice.computer import Computer
 from oi_voice.computer.base import RunFinished
+from oi_voice.computer.pyenv import PythonEnvironment, system_python
 from oi_voice.core import events as ev
 from oi_voice.core import lmc
 from oi_voice.core.approval import ApprovalGate, ApprovalRequest, Decision
@@ -194,13 +196,60 @@ class LLM:
         return window, out
 
 
+PYTHON_ENV_PROMPT = """\
+Python runs in its own environment ({path}): `pip install` (in a ```shell block, or `%pip install` in \
+Python) installs into it, and installed packages stay for later sessions. numpy, pandas and matplotlib are \
+there already."""
+
+
+def python_environment(value: str) -> PythonEnvironment | None:
+    """The environment the ``computer.python_env`` setting ``value`` names (None: this process's Python).
+
+    ``auto``: the installed (frozen) app's own environment in the user's data folder, as ``user``
+    (but this Python when the system has no python3 to make it from); from a checkout, this Python.
+    ``app``: this Python. ``user``: ``<data dir>/python``. Anything else: a folder for one.
+    """
+    mode = value.strip()
+    if mode in ("", "auto"):
+        if not getattr(sys, "frozen", False):
+            return None
+        if system_python() is None:
+            log.warning("no python3 on this computer: Python code runs in the app's own Python (no pip)")
+            return None
+        mode = "user"
+    if mode == "app":
+        return None
+    return PythonEnvironment(data_dir() / "python" if mode == "user" else Path(mode).expanduser())
+
+
 class ComputerAPI:
     """``interpreter.computer``: run code directly, list and choose languages, stop runs."""
 
     def __init__(self, owner: Interpreter) -> None:
         self._owner = owner
-        self.impl = Computer(cwd=None)
+        self._python_env = "auto"
+        self.impl = Computer(cwd=None, python_env=python_environment(self._python_env))
         self._enabled: list[str] | None = None
+
+    @property
+    def python_env(self) -> str:
+        """Where Python code runs: ``auto``, ``app``, ``user`` or a folder (see :func:`python_environment`)."""
+        return self._python_env
+
+    @python_env.setter
+    def python_env(self, value: str) -> None:
+        environment = python_environment(str(value))
+        self._python_env = str(value)
+        if environment != self.impl.python_env:
+            # Sessions made from now on use it at once; those running with the old one close on the loop.
+            self.impl.python_env = environment
+            EngineThread.get().submit(self.impl.use_python_env(environment))
+
+    def reset_python(self, timeout: float | None = None) -> PythonEnvironment:
+        """Remove the Python environment with every package installed into it, and make it again
+        (blocks until it is made). Raises ComputerError when Python runs in this program's own
+        Python or the environment cannot be made."""
+        return EngineThread.get().call(self.impl.reset_python_env(), timeout=timeout)
 
     @property
     def languages(self) -> list[str]:
@@ -573,6 +622,9 @@ class Interpreter:
             parts.append(self.custom_instructions.strip())
         if not function_calling:
             parts.append(MARKDOWN_INSTRUCTIONS)
+        environment = self.computer.impl.python_env
+        if environment is not None and "python" in self.computer.languages:
+            parts.append(PYTHON_ENV_PROMPT.format(path=environment.path))
         parts.append(
             f"[User Info]\nName: {getpass.getuser()}\nCWD: {working_dir()}\nOS: {platform.system()}\n"
             f"Languages you can run: {', '.join(self.computer.languages)}"

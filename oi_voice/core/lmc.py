@@ -79,6 +79,8 @@ _CONVERT: dict[type, Any] = {
     ev.ConsoleOutput: lambda e: {"role": COMPUTER, "type": "console", "format": "output", "content": e.text},
     ev.ConsoleEnd: lambda e: {"role": COMPUTER, "type": "console", "end": True},
     ev.ImageOutput: lambda e: {"role": COMPUTER, "type": "image", "format": e.format, "content": e.data},
+    # Not an Open Interpreter chunk (it has no slow set-up to report); a status clients may ignore.
+    ev.Progress: lambda e: {"role": COMPUTER, "type": "status", "format": e.kind, "content": e.text},
     ev.ErrorEvent: lambda e: {"role": e.role, "type": "error", "format": e.kind, "content": e.message},
     ev.Status: lambda e: {"role": "server", "type": "status", "content": e.content},
 }

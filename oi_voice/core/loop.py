@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from oi_voice.computer import Computer, RunEvent
-from oi_voice.computer.base import ActiveLine, Image, Output, RunFinished
+from oi_voice.computer.base import ActiveLine, Image, Output, Progress, RunFinished
 from oi_voice.core import events as ev
 from oi_voice.core import lmc
 from oi_voice.core.approval import ApprovalGate, ApprovalRequest, Decision
@@ -586,6 +586,8 @@ def run_event(event: RunEvent) -> ev.EngineEvent | None:
         return ev.ActiveLine(event.line)
     if isinstance(event, Image):
         return ev.ImageOutput(event.format, event.data)
+    if isinstance(event, Progress):
+        return ev.Progress(event.kind, event.text)
     return None
 
 

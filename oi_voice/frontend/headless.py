@@ -124,6 +124,7 @@ class _Printer:
         self._lock = threading.Lock()
 
     def __call__(self, event: VoiceEvent) -> None:
+        from oi_voice.core.events import Progress
         from oi_voice.voice import events as ev
 
         with self._lock:
@@ -157,6 +158,8 @@ class _Printer:
                 _fail(event.message)
             elif isinstance(event, ev.VoiceNotice):
                 self._line(f"note: {event.message}")
+            elif isinstance(event, ev.TurnEvent) and isinstance(event.event, Progress):
+                self._line(f"note: {event.event.text}")
 
     def _line(self, text: str) -> None:
         if self._in_output:

@@ -39,6 +39,9 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "auto_run": "Warning: auto_run is on: code will run without asking you first{extra}. Ctrl-C stops a run.",
         "auto_run_question": "Code will run without asking you first{extra}: whatever the model writes runs on "
                              "this computer at once, with your permissions.\n\nTurn on auto-run?",
+        "python_setup": "Setting up Python for code runs… (the first time only; a minute or so)",
+        "python_reset": "Resetting the Python environment {path}: everything installed into it goes…",
+        "python_reset_done": "The Python environment was made again: {path}",
     },
     "zh": {
         "error": "错误：{text}",
@@ -62,6 +65,9 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
         "auto_run": "警告：auto_run 已开启：代码会直接运行，不再先询问你{extra}。按 Ctrl-C 可停止运行。",
         "auto_run_question": "代码会直接运行，不再先询问你{extra}：模型写出的任何代码都会立即以你的权限"
                              "在这台电脑上运行。\n\n要开启自动运行吗？",
+        "python_setup": "正在为运行代码准备 Python……（仅第一次，大约一分钟）",
+        "python_reset": "正在重置 Python 环境 {path}：其中安装的所有内容都会被删除……",
+        "python_reset_done": "Python 环境已重新创建：{path}",
     },
     "ko": {
         "error": "오류: {text}",
@@ -86,6 +92,9 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
                     "있습니다.",
         "auto_run_question": "코드가 묻지 않고 바로 실행됩니다{extra}. 모델이 작성한 코드는 무엇이든 이 컴퓨터에서 "
                              "사용자의 권한으로 즉시 실행됩니다.\n\n자동 실행을 켤까요?",
+        "python_setup": "코드 실행용 Python을 준비하는 중… (처음 한 번만, 1분 정도)",
+        "python_reset": "Python 환경 {path}을(를) 초기화하는 중: 설치한 모든 것이 삭제됩니다…",
+        "python_reset_done": "Python 환경을 다시 만들었습니다: {path}",
     },
 }
 

@@ -219,7 +219,27 @@ class DesktopApp(QObject):
                                 output_devices=choices["outputs"], voices=choices["voices"],
                                 key_store=str(choices["key_store"]), parent=self.window)
         dialog.finished.connect(lambda code: self._settings_done(dialog, code))
+        dialog.action_requested.connect(lambda key: self._settings_action(dialog, key))
         dialog.open()
+
+    def _settings_action(self, dialog: Any, key: str) -> None:
+        """A field's action button in the settings dialog (Reset… of "Python for code")."""
+        if key != "computer.python_env":
+            return
+        from PySide6.QtWidgets import QMessageBox
+
+        box = QMessageBox(QMessageBox.Icon.Question, translate("DesktopApp", "Reset the Python environment?"),
+                          translate("DesktopApp", "Every package installed into the Python environment that code "
+                                                  "runs in is removed, and the environment is made again (about a "
+                                                  "minute)."),
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, dialog)
+        box.setObjectName("reset_python_question")
+        box.button(QMessageBox.StandardButton.Yes).setText(translate("DesktopApp", "Reset"))
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        yes = QMessageBox.StandardButton.Yes
+        box.buttonClicked.connect(lambda button: box.standardButton(button) == yes
+                                  and self.bridge.reset_python(self.settings.python_env))
+        box.open()
 
     def _settings_done(self, dialog: Any, code: int) -> None:
         if code != QDialog.DialogCode.Accepted:

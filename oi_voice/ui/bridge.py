@@ -205,6 +205,43 @@ class Bridge(QObject):
         thread.start()
         return thread
 
+    def reset_python(self, python_env: str = "auto") -> threading.Thread | None:
+        """Remove the Python environment code runs in (with what was installed into it) and make it
+        again, off the Qt thread (it takes a minute); what happens arrives as ``notice``s.
+
+        The running session's environment, else the one ``python_env`` (the setting) names.
+        """
+        session = self.session
+        if session is not None and session.busy:
+            self.notice.emit(self.tr("A turn is still running: stop it first."))
+            return None
+        interpreter = session.interpreter if session is not None else None
+        self.notice.emit(self.tr("Resetting the Python environment: everything installed into it goes…"))
+
+        def work() -> None:
+            import asyncio
+
+            from oi_voice.core.interpreter import python_environment
+            from oi_voice.errors import ComputerError
+
+            try:
+                if interpreter is not None:
+                    path = interpreter.computer.reset_python().path
+                else:
+                    environment = python_environment(python_env)
+                    if environment is None:
+                        raise ComputerError(self.tr("Python code runs in this program's own Python: there is no "
+                                                    "environment of its own to reset."))
+                    asyncio.run(environment.reset())
+                    path = environment.path
+                self.notice.emit(self.tr("The Python environment was made again: %1").replace("%1", str(path)))
+            except (OIVoiceError, OSError) as exc:
+                self.notice.emit(self.tr("The Python environment could not be reset: %1").replace("%1", str(exc)))
+
+        thread = threading.Thread(target=work, name="oi-voice-reset-python", daemon=True)
+        thread.start()
+        return thread
+
     def answer(self, id_: str, decision: Decision) -> bool:
         """Answer approval request ``id_``; False when it was no longer open."""
         interpreter = self.interpreter

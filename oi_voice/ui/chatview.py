@@ -775,6 +775,14 @@ class ChatView(QScrollArea):
             self._image(event.format, event.data)
         elif isinstance(event, ev.ErrorEvent):
             self.error(event.message)
+        elif isinstance(event, ev.Progress):
+            self.progress(event.kind, event.text)
+
+    def progress(self, kind: str, text: str) -> None:
+        """A run waits for something slow (Python being set up): a notice in the app's language."""
+        if kind == "python_setup":
+            text = translate("ChatView", "Setting up Python for code runs… (the first time only; a minute or so)")
+        self.add_notice(text)
 
     def _image(self, fmt: str, content: str) -> None:
         try:

@@ -123,6 +123,8 @@ class SettingsDialog(QDialog):
 
     #: Emitted after the user confirmed (True) or refused (False) turning auto-run on.
     auto_run_confirmed = Signal(bool)
+    #: A field's action button was clicked (the setting's key): the caller does the work, off the Qt thread.
+    action_requested = Signal(str)
 
     def __init__(self, settings: AppSettings, *, profiles: list[str], input_devices: list[str],
                  output_devices: list[str], voices: list[str], key_store: str,
@@ -233,6 +235,8 @@ class SettingsDialog(QDialog):
             field = translated(editor.setting.field)
             if name in self.labels:
                 self.labels[name].setText(field.label)
+            if field.action:
+                getattr(self, f"{name}_action").setText(translate("settings", field.action))
             widget = editor.widget
             if isinstance(widget, QCheckBox):
                 widget.setText(field.label)
@@ -295,6 +299,24 @@ class SettingsDialog(QDialog):
     # -- the widgets, by kind --
 
     def _editor(self, name: str, setting: Setting) -> FieldEditor:
+        editor = self._value_editor(name, setting)
+        assert setting.field is not None
+        if not setting.field.action:
+            return editor
+        # The field's action (Reset… beside "Python for code"): a button that asks the caller.
+        button = _named(QPushButton(translate("settings", setting.field.action)), f"{name}_action")
+        button.clicked.connect(lambda: self.action_requested.emit(setting.key))
+        setattr(self, button.objectName(), button)
+        row = QHBoxLayout()
+        if isinstance(editor.row, QLayout):
+            row.addLayout(editor.row, 1)
+        else:
+            row.addWidget(editor.row, 1)
+        row.addWidget(button)
+        editor.row = row
+        return editor
+
+    def _value_editor(self, name: str, setting: Setting) -> FieldEditor:
         assert setting.field is not None
         field = translated(setting.field)
         if setting.kind == "bool":

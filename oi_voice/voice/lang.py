@@ -442,6 +442,8 @@ class Phrases:
     left_to_user: str
     refused_high_risk: str
     went_wrong: str
+    #: Said while the Python environment for code runs is being made (the first run only).
+    python_setup: str = "One moment: I'm setting up Python for code runs. The first time takes a minute or so."
 
     def summary(self, content: Mapping[str, object]) -> str:
         """The question for a confirmation chunk's content: "运行一行 Python 吗？"."""
@@ -492,12 +494,14 @@ _PHRASES: Final[dict[str, Phrases]] = {
                   "抱歉，我没听清。要运行吗？请说“是”或“不”。",
                   "好的，交给你决定。",
                   "高风险的代码不能靠语音确认运行。请在屏幕上或用键盘批准。",
-                  "出了点问题，详情请看屏幕。"),
+                  "出了点问题，详情请看屏幕。",
+                  "请稍等，我正在为运行代码准备 Python，第一次大约需要一分钟。"),
     "ko": Phrases("ko", "위험도가 높은 코드라서 클릭이나 키를 눌러야 실행됩니다.",
                   "죄송해요, 잘 못 들었어요. 실행할까요? 네 또는 아니요로 말해 주세요.",
                   "알겠습니다. 직접 결정해 주세요.",
                   "위험도가 높은 코드는 음성으로 승인할 수 없습니다. 화면이나 키보드로 승인해 주세요.",
-                  "문제가 생겼습니다. 자세한 내용은 화면을 확인하세요."),
+                  "문제가 생겼습니다. 자세한 내용은 화면을 확인하세요.",
+                  "잠시만요. 코드 실행용 Python을 준비하고 있습니다. 처음에는 1분 정도 걸립니다."),
 }
 
 

@@ -38,6 +38,7 @@ from oi_voice.core.events import (
     MessageDelta,
     MessageEnd,
     MessageStart,
+    Progress,
 )
 from oi_voice.errors import AudioDeviceError
 from oi_voice.settings import Record
@@ -510,6 +511,8 @@ class _TurnConsumer:
             self.result.error = event.message
             emit(TurnError(event.kind, event.message))
             self.say(phrases(self.language()).went_wrong)
+        elif isinstance(event, Progress) and event.kind == "python_setup":
+            self.say(phrases(self.language()).python_setup)  # else a minute of silence
 
     def _ask_aloud(self, text: str, id_: str) -> bool:
         """Say a confirmation question and wait until it was heard; False when cut short.
