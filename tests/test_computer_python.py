@@ -12,9 +12,17 @@ import pytest
 from helpers import finished, process_gone, text, wait_until
 
 from oi_voice.computer import ActiveLine, Image, Output, RunEvent
-from oi_voice.computer.jupyter import ACTIVE_LINE_MIME, PythonKernel
+from oi_voice.computer.jupyter import ACTIVE_LINE_MIME, TRANSPORT_ENV, PythonKernel, kernel_transport
+from oi_voice.errors import ComputerError
 
 pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture(autouse=True, params=["ipc", "tcp"])
+def transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every kernel test runs twice: over ipc (Linux, macOS) and over tcp (what Windows uses)."""
+    monkeypatch.setenv(TRANSPORT_ENV, request.param)
+    return str(request.param)
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -323,5 +331,43 @@ def test_kernel_killed_between_runs_is_restarted_before_the_next_run() -> None:
         assert finished(events).status == "ok"
         assert "died" in text(events, "stderr")
         assert text(events, "stdout") == "works\n"
+
+    run_async(test)
+
+
+def test_transport_is_chosen_in_one_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(TRANSPORT_ENV)
+    assert kernel_transport() == ("tcp" if os.name == "nt" else "ipc")
+    assert kernel_transport("TCP") == "tcp"
+    monkeypatch.setenv(TRANSPORT_ENV, "tcp")
+    assert kernel_transport() == "tcp"
+    assert PythonKernel().transport == "tcp"
+    with pytest.raises(ComputerError, match="ipc or tcp"):
+        kernel_transport("udp")
+
+
+def test_kernel_speaks_the_chosen_transport_with_a_signing_key(transport: str) -> None:
+    async def test(kernel: PythonKernel) -> None:
+        assert finished(await collect(kernel, "print(6 * 7)")).status == "ok"
+        km = kernel._km
+        assert km is not None
+        info = km.get_connection_info()
+        assert info["transport"] == transport
+        # The HMAC key signs every message: without it anyone who can reach the sockets could run code.
+        assert len(info["key"]) >= 16 and info["signature_scheme"] == "hmac-sha256"
+        with open(km.connection_file) as f:
+            assert '"key"' in f.read()
+        assert os.stat(km.connection_file).st_mode & 0o077 == 0
+        if transport == "tcp":
+            assert info["ip"] == "127.0.0.1"
+            import psutil
+
+            assert kernel._kernel_pid is not None
+            listening = [c for c in psutil.Process(kernel._kernel_pid).net_connections("tcp")
+                         if c.status == psutil.CONN_LISTEN]
+            assert {c.laddr.port for c in listening} >= {info["shell_port"], info["iopub_port"]}
+            assert all(c.laddr.ip == "127.0.0.1" for c in listening)
+        else:
+            assert os.path.exists(f"{info['ip']}-{info['shell_port']}")
 
     run_async(test)
