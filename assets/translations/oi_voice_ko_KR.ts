@@ -112,6 +112,22 @@
         <translation>실행을 되돌릴 수 없습니다: %1</translation>
     </message>
     <message>
+        <source>Resetting the Python environment: everything installed into it goes…</source>
+        <translation>Python 환경을 초기화하는 중: 설치한 모든 것이 삭제됩니다…</translation>
+    </message>
+    <message>
+        <source>Python code runs in this program&apos;s own Python: there is no environment of its own to reset.</source>
+        <translation>Python 코드는 이 프로그램에 들어 있는 Python에서 실행됩니다. 초기화할 별도 환경이 없습니다.</translation>
+    </message>
+    <message>
+        <source>The Python environment was made again: %1</source>
+        <translation>Python 환경을 다시 만들었습니다: %1</translation>
+    </message>
+    <message>
+        <source>The Python environment could not be reset: %1</source>
+        <translation>Python 환경을 초기화하지 못했습니다: %1</translation>
+    </message>
+    <message>
         <source>Hands-free needs a microphone.</source>
         <translation>핸즈프리에는 마이크가 필요합니다.</translation>
     </message>
@@ -283,6 +299,10 @@ Code the model writes waits for your OK before it runs.</source>
         <translation>시작하는 방법</translation>
     </message>
     <message>
+        <source>Setting up Python for code runs… (the first time only; a minute or so)</source>
+        <translation>코드 실행용 Python을 준비하는 중… (처음 한 번만, 1분 정도)</translation>
+    </message>
+    <message>
         <source>An image could not be shown: %1</source>
         <translation>이미지를 표시할 수 없습니다: %1</translation>
     </message>
@@ -293,6 +313,18 @@ Code the model writes waits for your OK before it runs.</source>
         <source>Restarting with the new settings…</source>
         <extracomment>The profile the app uses when none is named. The device and voice lists for the settings dialog, gathered off the Qt thread. The stored API key (or None), read off the Qt thread: the OS keyring can be slow.</extracomment>
         <translation>새 설정으로 다시 시작하는 중…</translation>
+    </message>
+    <message>
+        <source>Reset the Python environment?</source>
+        <translation>Python 환경을 초기화할까요?</translation>
+    </message>
+    <message>
+        <source>Every package installed into the Python environment that code runs in is removed, and the environment is made again (about a minute).</source>
+        <translation>코드를 실행하는 Python 환경에 설치한 패키지가 모두 삭제되고 환경을 다시 만듭니다(1분 정도).</translation>
+    </message>
+    <message>
+        <source>Reset</source>
+        <translation>초기화</translation>
     </message>
     <message>
         <source>Settings saved to %1</source>
@@ -552,7 +584,7 @@ Code the model writes waits for your OK before it runs.</source>
     </message>
     <message>
         <source>oi-voice settings</source>
-        <extracomment>Emitted after the user confirmed (True) or refused (False) turning auto-run on. The profile whose key the key field shows (another profile&apos;s key is not read here). Field name -&gt; its editor, in the schema&apos;s order. The group boxes by (English) group name, and the field labels by field name.</extracomment>
+        <extracomment>Emitted after the user confirmed (True) or refused (False) turning auto-run on. A field&apos;s action button was clicked (the setting&apos;s key): the caller does the work, off the Qt thread. The profile whose key the key field shows (another profile&apos;s key is not read here). Field name -&gt; its editor, in the schema&apos;s order. The group boxes by (English) group name, and the field labels by field name.</extracomment>
         <translation>oi-voice 설정</translation>
     </message>
     <message>
@@ -707,12 +739,12 @@ Code the model writes waits for your OK before it runs.</source>
     <name>settings</name>
     <message>
         <source>&quot;Always for this session&quot; runs low-risk code without asking. Code of medium risk whose every effect is ticked here runs without asking too: it can change your files. High-risk code (deleting files, rewriting history ...) always asks.</source>
-        <extracomment>Who reads a setting: the Interpreter (by attribute path), ``oi`` (terminal), the voice layer (``voice.*``: VoiceConfig), the desktop app alone (``app``: through AppSettings), or nobody (Open Interpreter keys accepted so its profiles load). How a flag sets a value: ``value`` takes an argument; ``switch`` turns a bool on; ``negatable`` also has a ``--no-`` form; ``off`` turns a bool off. Which front ends offer a setting&apos;s flags. A :attr:`Setting.default` that leaves the value to the engine. The label, or a check box&apos;s text; ``&amp;`` marks the keyboard shortcut. The group box it goes into: &quot;Model&quot;, &quot;Voice&quot; or &quot;Behaviour&quot;. The :class:`~oi_voice.app_settings.AppSettings` field (default: the key&apos;s last part). An editable drop-down offering these (any text may be typed). For a ``choice`` setting: the words shown for each of its choices, in order. A drop-down of names the caller gathers at run time (&quot;voices&quot;, &quot;input_devices&quot;, &quot;output_devices&quot;). The entry that means &quot;not set&quot; (None). A number&apos;s range; one below ``minimum`` shows ``none_text`` and means None. ``key``: one key to hold (push-to-talk); ``folder``: a drop-down with a Browse button. ``checklist``: a list of ticks, one per entry of ``options`` (a ``list[str]`` setting). ``language_file``: a file for the spoken language, kept in a ``dict`` setting by language code. What the dialog shows when the profile does not set the key (default: the setting&apos;s default). Place in its group: fields go by (order, declaration order). The profile key: an attribute path of the Interpreter (``llm.model``), a terminal key (``multi_line``) or a voice key (``voice.language``). None (YAML null) is allowed. Command-line flag names, short first (Open Interpreter&apos;s names for ``oi``). The flag&apos;s help when it differs from :attr:`help`. The argparse ``dest`` (default: the long flag without dashes). An environment variable that sets it (above profiles, below flags). Shown as ``***`` when settings are described. Computes the default when it depends on the machine (the system locale ...); wins over ``default``. Dotted prefixes (``llm``, ``voice``, ``computer``): a profile may nest keys under them. The settings dialog&apos;s groups, top to bottom (a group not listed comes last). Models offered in the dialog&apos;s model box (any litellm model name can be typed). faster-whisper models offered (a model folder can be browsed for); unset follows the language. What the dialog says beside the &quot;Always also runs&quot; ticks.</extracomment>
+        <extracomment>Who reads a setting: the Interpreter (by attribute path), ``oi`` (terminal), the voice layer (``voice.*``: VoiceConfig), the desktop app alone (``app``: through AppSettings), or nobody (Open Interpreter keys accepted so its profiles load). How a flag sets a value: ``value`` takes an argument; ``switch`` turns a bool on; ``negatable`` also has a ``--no-`` form; ``off`` turns a bool off. Which front ends offer a setting&apos;s flags. A :attr:`Setting.default` that leaves the value to the engine. The label, or a check box&apos;s text; ``&amp;`` marks the keyboard shortcut. The group box it goes into: &quot;Model&quot;, &quot;Voice&quot; or &quot;Behaviour&quot;. The :class:`~oi_voice.app_settings.AppSettings` field (default: the key&apos;s last part). An editable drop-down offering these (any text may be typed). For a ``choice`` setting: the words shown for each of its choices, in order. A drop-down of names the caller gathers at run time (&quot;voices&quot;, &quot;input_devices&quot;, &quot;output_devices&quot;). The entry that means &quot;not set&quot; (None). A number&apos;s range; one below ``minimum`` shows ``none_text`` and means None. ``key``: one key to hold (push-to-talk); ``folder``: a drop-down with a Browse button. ``checklist``: a list of ticks, one per entry of ``options`` (a ``list[str]`` setting). ``language_file``: a file for the spoken language, kept in a ``dict`` setting by language code. What the dialog shows when the profile does not set the key (default: the setting&apos;s default). Place in its group: fields go by (order, declaration order). A button beside the field with this text; the dialog emits ``action_requested(key)`` when clicked. The profile key: an attribute path of the Interpreter (``llm.model``), a terminal key (``multi_line``) or a voice key (``voice.language``). None (YAML null) is allowed. Command-line flag names, short first (Open Interpreter&apos;s names for ``oi``). The flag&apos;s help when it differs from :attr:`help`. The argparse ``dest`` (default: the long flag without dashes). An environment variable that sets it (above profiles, below flags). Shown as ``***`` when settings are described. Computes the default when it depends on the machine (the system locale ...); wins over ``default``. Dotted prefixes (``llm``, ``voice``, ``computer``): a profile may nest keys under them. The settings dialog&apos;s groups, top to bottom (a group not listed comes last). Models offered in the dialog&apos;s model box (any litellm model name can be typed). faster-whisper models offered (a model folder can be browsed for); unset follows the language. What the dialog says beside the &quot;Always also runs&quot; ticks.</extracomment>
         <translation>“이번 세션 동안 항상 허용”은 위험이 낮은 코드를 묻지 않고 실행합니다. 위험 보통인 코드도 그 영향이 모두 여기에 체크되어 있으면 묻지 않고 실행되며, 파일이 바뀔 수 있습니다. 위험이 높은 코드(파일 삭제, 기록 다시 쓰기 등)는 항상 묻습니다.</translation>
     </message>
     <message>
         <source>&amp;Model:</source>
-        <extracomment>Spoken languages offered (any Whisper language code can be typed); auto detects among voice.languages. The API base shown as an example. Every setting. Open Interpreter&apos;s flag names and profile keys must not change.</extracomment>
+        <extracomment>Spoken languages offered (any Whisper language code can be typed); auto detects among voice.languages. The places Python code may run in (computer.python_env), besides a folder. The API base shown as an example. Every setting. Open Interpreter&apos;s flag names and profile keys must not change.</extracomment>
         <translation>모델(&amp;M):</translation>
     </message>
     <message>
@@ -734,6 +766,18 @@ Code the model writes waits for your OK before it runs.</source>
     <message>
         <source>&quot;Always&quot; also runs:</source>
         <translation>“항상 허용”에 포함할 항목:</translation>
+    </message>
+    <message>
+        <source>P&amp;ython for code:</source>
+        <translation>코드용 Python(&amp;Y):</translation>
+    </message>
+    <message>
+        <source>Reset…</source>
+        <translation>초기화…</translation>
+    </message>
+    <message>
+        <source>auto: the installed app runs code in a Python environment of its own, where pip installs packages that stay; app: this program&apos;s Python; user: that environment; or a folder for it. Reset removes what was installed there.</source>
+        <translation>auto: 설치된 앱은 별도의 Python 환경에서 코드를 실행하며, pip로 설치한 패키지가 계속 남습니다. app: 이 프로그램의 Python. user: 그 별도 환경. 또는 환경으로 쓸 폴더. 초기화하면 그곳에 설치한 것이 삭제됩니다.</translation>
     </message>
     <message>
         <source>&amp;Speech model:</source>

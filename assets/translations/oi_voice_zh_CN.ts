@@ -112,6 +112,22 @@
         <translation>无法撤销这次运行：%1</translation>
     </message>
     <message>
+        <source>Resetting the Python environment: everything installed into it goes…</source>
+        <translation>正在重置 Python 环境：其中安装的所有内容都会被删除……</translation>
+    </message>
+    <message>
+        <source>Python code runs in this program&apos;s own Python: there is no environment of its own to reset.</source>
+        <translation>Python 代码在本程序自带的 Python 中运行：没有可重置的独立环境。</translation>
+    </message>
+    <message>
+        <source>The Python environment was made again: %1</source>
+        <translation>Python 环境已重新创建：%1</translation>
+    </message>
+    <message>
+        <source>The Python environment could not be reset: %1</source>
+        <translation>无法重置 Python 环境：%1</translation>
+    </message>
+    <message>
         <source>Hands-free needs a microphone.</source>
         <translation>免手持模式需要麦克风。</translation>
     </message>
@@ -283,6 +299,10 @@ Code the model writes waits for your OK before it runs.</source>
         <translation>如何开始</translation>
     </message>
     <message>
+        <source>Setting up Python for code runs… (the first time only; a minute or so)</source>
+        <translation>正在为运行代码准备 Python……（仅第一次，大约一分钟）</translation>
+    </message>
+    <message>
         <source>An image could not be shown: %1</source>
         <translation>无法显示图像：%1</translation>
     </message>
@@ -293,6 +313,18 @@ Code the model writes waits for your OK before it runs.</source>
         <source>Restarting with the new settings…</source>
         <extracomment>The profile the app uses when none is named. The device and voice lists for the settings dialog, gathered off the Qt thread. The stored API key (or None), read off the Qt thread: the OS keyring can be slow.</extracomment>
         <translation>正在按新设置重新启动…</translation>
+    </message>
+    <message>
+        <source>Reset the Python environment?</source>
+        <translation>要重置 Python 环境吗？</translation>
+    </message>
+    <message>
+        <source>Every package installed into the Python environment that code runs in is removed, and the environment is made again (about a minute).</source>
+        <translation>运行代码所用的 Python 环境中安装的所有软件包都会被删除，然后重新创建该环境（大约一分钟）。</translation>
+    </message>
+    <message>
+        <source>Reset</source>
+        <translation>重置</translation>
     </message>
     <message>
         <source>Settings saved to %1</source>
@@ -552,7 +584,7 @@ Code the model writes waits for your OK before it runs.</source>
     </message>
     <message>
         <source>oi-voice settings</source>
-        <extracomment>Emitted after the user confirmed (True) or refused (False) turning auto-run on. The profile whose key the key field shows (another profile&apos;s key is not read here). Field name -&gt; its editor, in the schema&apos;s order. The group boxes by (English) group name, and the field labels by field name.</extracomment>
+        <extracomment>Emitted after the user confirmed (True) or refused (False) turning auto-run on. A field&apos;s action button was clicked (the setting&apos;s key): the caller does the work, off the Qt thread. The profile whose key the key field shows (another profile&apos;s key is not read here). Field name -&gt; its editor, in the schema&apos;s order. The group boxes by (English) group name, and the field labels by field name.</extracomment>
         <translation>oi-voice 设置</translation>
     </message>
     <message>
@@ -707,12 +739,12 @@ Code the model writes waits for your OK before it runs.</source>
     <name>settings</name>
     <message>
         <source>&quot;Always for this session&quot; runs low-risk code without asking. Code of medium risk whose every effect is ticked here runs without asking too: it can change your files. High-risk code (deleting files, rewriting history ...) always asks.</source>
-        <extracomment>Who reads a setting: the Interpreter (by attribute path), ``oi`` (terminal), the voice layer (``voice.*``: VoiceConfig), the desktop app alone (``app``: through AppSettings), or nobody (Open Interpreter keys accepted so its profiles load). How a flag sets a value: ``value`` takes an argument; ``switch`` turns a bool on; ``negatable`` also has a ``--no-`` form; ``off`` turns a bool off. Which front ends offer a setting&apos;s flags. A :attr:`Setting.default` that leaves the value to the engine. The label, or a check box&apos;s text; ``&amp;`` marks the keyboard shortcut. The group box it goes into: &quot;Model&quot;, &quot;Voice&quot; or &quot;Behaviour&quot;. The :class:`~oi_voice.app_settings.AppSettings` field (default: the key&apos;s last part). An editable drop-down offering these (any text may be typed). For a ``choice`` setting: the words shown for each of its choices, in order. A drop-down of names the caller gathers at run time (&quot;voices&quot;, &quot;input_devices&quot;, &quot;output_devices&quot;). The entry that means &quot;not set&quot; (None). A number&apos;s range; one below ``minimum`` shows ``none_text`` and means None. ``key``: one key to hold (push-to-talk); ``folder``: a drop-down with a Browse button. ``checklist``: a list of ticks, one per entry of ``options`` (a ``list[str]`` setting). ``language_file``: a file for the spoken language, kept in a ``dict`` setting by language code. What the dialog shows when the profile does not set the key (default: the setting&apos;s default). Place in its group: fields go by (order, declaration order). The profile key: an attribute path of the Interpreter (``llm.model``), a terminal key (``multi_line``) or a voice key (``voice.language``). None (YAML null) is allowed. Command-line flag names, short first (Open Interpreter&apos;s names for ``oi``). The flag&apos;s help when it differs from :attr:`help`. The argparse ``dest`` (default: the long flag without dashes). An environment variable that sets it (above profiles, below flags). Shown as ``***`` when settings are described. Computes the default when it depends on the machine (the system locale ...); wins over ``default``. Dotted prefixes (``llm``, ``voice``, ``computer``): a profile may nest keys under them. The settings dialog&apos;s groups, top to bottom (a group not listed comes last). Models offered in the dialog&apos;s model box (any litellm model name can be typed). faster-whisper models offered (a model folder can be browsed for); unset follows the language. What the dialog says beside the &quot;Always also runs&quot; ticks.</extracomment>
+        <extracomment>Who reads a setting: the Interpreter (by attribute path), ``oi`` (terminal), the voice layer (``voice.*``: VoiceConfig), the desktop app alone (``app``: through AppSettings), or nobody (Open Interpreter keys accepted so its profiles load). How a flag sets a value: ``value`` takes an argument; ``switch`` turns a bool on; ``negatable`` also has a ``--no-`` form; ``off`` turns a bool off. Which front ends offer a setting&apos;s flags. A :attr:`Setting.default` that leaves the value to the engine. The label, or a check box&apos;s text; ``&amp;`` marks the keyboard shortcut. The group box it goes into: &quot;Model&quot;, &quot;Voice&quot; or &quot;Behaviour&quot;. The :class:`~oi_voice.app_settings.AppSettings` field (default: the key&apos;s last part). An editable drop-down offering these (any text may be typed). For a ``choice`` setting: the words shown for each of its choices, in order. A drop-down of names the caller gathers at run time (&quot;voices&quot;, &quot;input_devices&quot;, &quot;output_devices&quot;). The entry that means &quot;not set&quot; (None). A number&apos;s range; one below ``minimum`` shows ``none_text`` and means None. ``key``: one key to hold (push-to-talk); ``folder``: a drop-down with a Browse button. ``checklist``: a list of ticks, one per entry of ``options`` (a ``list[str]`` setting). ``language_file``: a file for the spoken language, kept in a ``dict`` setting by language code. What the dialog shows when the profile does not set the key (default: the setting&apos;s default). Place in its group: fields go by (order, declaration order). A button beside the field with this text; the dialog emits ``action_requested(key)`` when clicked. The profile key: an attribute path of the Interpreter (``llm.model``), a terminal key (``multi_line``) or a voice key (``voice.language``). None (YAML null) is allowed. Command-line flag names, short first (Open Interpreter&apos;s names for ``oi``). The flag&apos;s help when it differs from :attr:`help`. The argparse ``dest`` (default: the long flag without dashes). An environment variable that sets it (above profiles, below flags). Shown as ``***`` when settings are described. Computes the default when it depends on the machine (the system locale ...); wins over ``default``. Dotted prefixes (``llm``, ``voice``, ``computer``): a profile may nest keys under them. The settings dialog&apos;s groups, top to bottom (a group not listed comes last). Models offered in the dialog&apos;s model box (any litellm model name can be typed). faster-whisper models offered (a model folder can be browsed for); unset follows the language. What the dialog says beside the &quot;Always also runs&quot; ticks.</extracomment>
         <translation>“本次会话中一律允许”会直接运行低风险代码。中风险代码如果它的每种影响都在这里勾选了，也会直接运行：它可能修改你的文件。高风险代码（删除文件、改写历史……）总会询问。</translation>
     </message>
     <message>
         <source>&amp;Model:</source>
-        <extracomment>Spoken languages offered (any Whisper language code can be typed); auto detects among voice.languages. The API base shown as an example. Every setting. Open Interpreter&apos;s flag names and profile keys must not change.</extracomment>
+        <extracomment>Spoken languages offered (any Whisper language code can be typed); auto detects among voice.languages. The places Python code may run in (computer.python_env), besides a folder. The API base shown as an example. Every setting. Open Interpreter&apos;s flag names and profile keys must not change.</extracomment>
         <translation>模型(&amp;M)：</translation>
     </message>
     <message>
@@ -734,6 +766,18 @@ Code the model writes waits for your OK before it runs.</source>
     <message>
         <source>&quot;Always&quot; also runs:</source>
         <translation>“一律允许”还包括：</translation>
+    </message>
+    <message>
+        <source>P&amp;ython for code:</source>
+        <translation>代码所用的 Python(&amp;Y)：</translation>
+    </message>
+    <message>
+        <source>Reset…</source>
+        <translation>重置…</translation>
+    </message>
+    <message>
+        <source>auto: the installed app runs code in a Python environment of its own, where pip installs packages that stay; app: this program&apos;s Python; user: that environment; or a folder for it. Reset removes what was installed there.</source>
+        <translation>auto：安装版应用在独立的 Python 环境中运行代码，pip 安装的软件包会一直保留；app：本程序自带的 Python；user：上述独立环境；也可以填写一个文件夹作为该环境。“重置”会删除其中安装的内容。</translation>
     </message>
     <message>
         <source>&amp;Speech model:</source>

@@ -180,7 +180,8 @@ def shown_texts(desktop: DesktopApp, tray: Tray, dialog: SettingsDialog) -> dict
 
 def english_left(text: str) -> list[str]:
     """English words in a translated text (names and keys are no English)."""
-    allowed = {"oi", "voice", "API", "Ctrl", "Enter", "Shift", "Esc", "the", "test", "store", "Piper", "pyttsx3", "git"}
+    allowed = {"oi", "voice", "API", "Ctrl", "Enter", "Shift", "Esc", "the", "test", "store", "Piper", "pyttsx3", "git",
+               "Python"}
     return [w for w in re.findall(r"[A-Za-z]{3,}", text) if w not in allowed]
 
 

@@ -348,3 +348,35 @@ def test_speech_engine_and_a_piper_voice_per_language(qtbot: QtBot, config: Path
     assert shown.piper_voice.text() == str(voice) and shown.tts_engine.currentText() == "Piper"
     replace_text(qtbot, shown.piper_voice, "")
     assert shown.settings().piper_voices == {"ko": "/voices/ko"}  # cleared: German falls back to pyttsx3
+
+
+def test_python_for_code_takes_a_folder_and_reset_asks_the_caller(qtbot: QtBot, config: Path,
+                                                                   tmp_path: Path) -> None:
+    dialog = open_dialog(qtbot, load_app_settings("voice"))
+    box = child(dialog, QComboBox, "python_env")
+    assert isinstance(box, QComboBox) and box.isEditable()
+    assert box.currentText() == "auto"
+    assert [box.itemText(i) for i in range(box.count())] == ["auto", "app", "user"]
+    reset = child(dialog, QPushButton, "python_env_action")
+    assert isinstance(reset, QPushButton) and reset.text() == "Reset…"
+    with qtbot.waitSignal(dialog.action_requested, timeout=5_000) as clicked:
+        qtbot.mouseClick(reset, Qt.MouseButton.LeftButton)
+    assert clicked.args == ["computer.python_env"]
+    box.setEditText(str(tmp_path / "env"))
+    dialog.accept()
+    assert dialog.settings().python_env == str(tmp_path / "env")
+    save_app_settings(dialog.settings())
+    assert load_app_settings(dialog.settings().profile).python_env == str(tmp_path / "env")
+
+
+def test_reset_without_an_environment_of_its_own_says_why(qtbot: QtBot) -> None:
+    from oi_voice.ui.bridge import Bridge
+
+    bridge = Bridge()
+    notices: list[str] = []
+    bridge.notice.connect(notices.append)
+    worker = bridge.reset_python("app")  # this program's Python: nothing to reset, nothing removed
+    assert worker is not None
+    qtbot.waitUntil(lambda: len(notices) == 2, timeout=10_000)
+    assert notices[0].startswith("Resetting the Python environment")
+    assert "could not be reset" in notices[1] and "own Python" in notices[1]
