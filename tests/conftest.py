@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from scripted_llm import ScriptedLLM
@@ -23,3 +26,19 @@ def shared() -> Iterator[Interpreter]:
     interp = Interpreter()
     yield interp
     interp.close()
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheels of the per-user Python environment's packages and their dependencies (plus
+    setuptools and wheel, to build test wheels offline), from the package index once per session;
+    skips when the index cannot be reached."""
+    from oi_voice.computer.pyenv import PACKAGES
+
+    folder = tmp_path_factory.mktemp("wheelhouse")
+    done = subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", "download", "-q", "-d",
+                           str(folder), *PACKAGES, "setuptools", "wheel"], capture_output=True, text=True,
+                          timeout=600)
+    if done.returncode != 0:
+        pytest.skip(f"the package index cannot be reached to make a wheelhouse: {done.stderr[-500:]}")
+    return folder

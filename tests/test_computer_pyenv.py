@@ -2,8 +2,8 @@
 and what it installs stays, pip's own error offline, half-made environments rebuilt, reset,
 cancel and timeout. Real venvs, real pip, real kernels.
 
-The wheelhouse is downloaded once per session from the package index (``pip download``, as
-the .deb's is made); one environment is built from it for the whole module (~20 s).
+The wheelhouse (conftest's ``wheelhouse``) is downloaded once per session from the package index;
+one environment is built from it for the whole module (~20 s).
 The other environments hold only a tiny package built here (``pip wheel``), a few seconds each.
 """
 
@@ -21,7 +21,7 @@ import pytest
 from helpers import finished, text
 
 from oi_voice.computer import Computer, Progress, RunEvent
-from oi_voice.computer.pyenv import MARKER, PACKAGES, WHEELHOUSE_ENV, PythonEnvironment, bundled_wheelhouse
+from oi_voice.computer.pyenv import MARKER, WHEELHOUSE_ENV, PythonEnvironment, bundled_wheelhouse
 from oi_voice.core.interpreter import Interpreter
 from oi_voice.errors import ComputerError
 
@@ -34,16 +34,6 @@ _DEAD_INDEX = "http://127.0.0.1:9/simple"  # the discard port: nothing listens, 
 def _pip(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", *args],
                           capture_output=True, text=True, timeout=600)
-
-
-@pytest.fixture(scope="session")
-def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheels of PACKAGES and their dependencies (plus setuptools to build the tiny wheel)."""
-    folder = tmp_path_factory.mktemp("wheelhouse")
-    done = _pip("download", "-q", "-d", str(folder), *PACKAGES, "setuptools", "wheel")
-    if done.returncode != 0:
-        pytest.skip(f"the package index cannot be reached to make a wheelhouse: {done.stderr[-500:]}")
-    return folder
 
 
 @pytest.fixture(scope="session")

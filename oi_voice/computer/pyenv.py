@@ -10,7 +10,8 @@ So code runs in a virtual environment of its own, made on first use from the sys
 - **Offline first.** The packages come from a wheelhouse when there is one:
   ``$OI_VOICE_WHEELHOUSE``, else ``wheels/`` beside the frozen executable (the .deb ships
   ``/opt/oi-voice/wheels``): ``pip install --no-index --find-links WHEELHOUSE``. Without one,
-  pip asks the package index (and, offline, fails with its own message, which is passed on).
+  or when its wheels do not fit the system's Python (another version), pip asks the package
+  index (and, offline, fails with its own message, which is passed on).
   The environment's ``pip.conf`` keeps the wheelhouse as a find-links source, so later
   installs of shipped wheels work offline too.
 - **Made whole or not at all.** The marker file :data:`MARKER` is written last; an
@@ -211,20 +212,28 @@ class PythonEnvironment:
             venv = [*base, "-m", "venv", *(["--system-site-packages"] if self.system_site_packages else []),
                     str(self.path)]
             await self._step(venv, log_file.fileno(), "Making the Python environment failed")
-            if self.wheelhouse is not None and self.wheelhouse.is_dir():
-                self._write_pip_config()
-                source = ["--no-index", "--find-links", str(self.wheelhouse)]
-            else:
-                source = []
             if self.packages:
-                install = [str(self.python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
-                           *source, *self.packages]
-                await self._step(install, log_file.fileno(), "Installing " + ", ".join(self.packages) + " failed")
+                await self._install(log_file.fileno())
         version = await self._python_version()
         info = {"python": version, "packages": list(self.packages), "wheelhouse": str(self.wheelhouse or ""),
                 "made": time.time()}
         (self.path / MARKER).write_text(json.dumps(info), encoding="utf-8")
         log.info("Python environment %s made in %.1f s", self.path, time.monotonic() - started)
+
+    async def _install(self, fileno: int) -> None:
+        """pip install the packages: from the wheelhouse alone, else (none, or its wheels do not fit this
+        Python) from the package index, the wheelhouse still a source."""
+        install = [str(self.python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input"]
+        failure = "Installing " + ", ".join(self.packages) + " failed"
+        if self.wheelhouse is not None and self.wheelhouse.is_dir():
+            self._write_pip_config()
+            try:
+                await self._step([*install, "--no-index", "--find-links", str(self.wheelhouse), *self.packages],
+                                 fileno, failure)
+                return
+            except ComputerError as exc:
+                log.warning("the wheelhouse %s did not do; asking the package index: %s", self.wheelhouse, exc)
+        await self._step([*install, *self.packages], fileno, failure)
 
     def _write_pip_config(self) -> None:
         # pip reads the environment's own config file: find-links stays, the index stays too.

@@ -18,6 +18,9 @@ ENTITLEMENTS=packaging/macos/entitlements.plist
 
 python -m PyInstaller --noconfirm --distpath dist --workpath build/pyinstaller-macos packaging/oi-voice.spec
 /usr/libexec/PlistBuddy -c "Print :NSMicrophoneUsageDescription" "$APP/Contents/Info.plist"
+# The wheelhouse the per-user Python environment is made from offline (oi_voice/computer/pyenv.py
+# looks in Contents/Resources/wheels), in before signing: the signature seals the resources.
+python -m pip download --only-binary=:all: -d "$APP/Contents/Resources/wheels" ipykernel numpy pandas matplotlib
 
 if [[ -n "${MACOS_SIGN_IDENTITY:-}" ]]; then
   # Inside out: every Mach-O in the bundle, then the app itself, all with the hardened runtime.
