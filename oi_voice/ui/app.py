@@ -60,14 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def process_age() -> float | None:
-    """Seconds since this process started (Linux), for the start-up figure; else None."""
+    """Seconds since this process started (psutil: any system), for the start-up figure; None if unknown."""
+    import psutil
+
     try:
-        with open("/proc/self/stat") as file:
-            start_ticks = int(file.read().rsplit(")", 1)[1].split()[19])
-        with open("/proc/uptime") as file:
-            uptime = float(file.read().split()[0])
-        return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
+        return max(0.0, time.time() - psutil.Process().create_time())
+    except (psutil.Error, OSError):
         return None
 
 
