@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pexpect
 from scripted_llm import ScriptedLLM, text, tool_call
@@ -171,4 +172,24 @@ def test_undo_run_puts_the_folder_back(oi: OIRunner, llm_server: ScriptedLLM) ->
     command(child, "%undo-run")
     child.expect(r"Undid the run of .*1 file\(s\) put back")
     assert (work / "notes.txt").read_text() == "precious\n"
+    assert quit_chat(child) == 0
+
+
+def test_reset_python_says_why_without_an_environment_and_remakes_one(oi: OIRunner, wheelhouse: Path,
+                                                                     tmp_path: Path) -> None:
+    child = oi.spawn("--python-env", "app")
+    command(child, "%info")
+    child.expect(r"computer\.python_env: app -> ")
+    command(child, "%reset_python")
+    child.expect("no environment of its own to reset")
+    assert quit_chat(child) == 0
+    # An environment of its own: the start-up warm-up begins making it, the reset makes it anew.
+    folder = tmp_path / "python-env"
+    child = oi.spawn("--python-env", str(folder), env={"OI_VOICE_WHEELHOUSE": str(wheelhouse)}, timeout=300)
+    command(child, "%reset_python")
+    child.expect(re.escape(f"Resetting the Python environment {folder}"))
+    child.expect(re.escape(f"The Python environment was made again: {folder}"))
+    assert (folder / ".oi-voice-ready").is_file()
+    command(child, "%% python -c 'import pandas, sys; print(\"in\", sys.prefix)'")
+    child.expect(re.escape(f"in {folder}"))
     assert quit_chat(child) == 0
