@@ -143,3 +143,21 @@ def test_private_folders_of_older_versions_are_judged_by_their_pid(
     assert (tmp_path / "oi-voice-test-alive").is_dir() and not (tmp_path / "oi-voice-test-gone").exists()
     # Older versions judge only ".oi-voice-owner" (and would misread this start time): not written.
     assert [p.name for p in mine.iterdir()] == [".oi-voice-owner2"]
+
+
+def test_only_the_linux_stdin_watchdog_reads_proc() -> None:
+    # Process trees, liveness and start times go through psutil everywhere (macOS and Windows
+    # have no /proc); /proc is read only by computer/_procfs.py, behind stdin_watch_supported().
+    import ast
+
+    import oi_voice
+
+    package = Path(oi_voice.__file__).parent
+    readers = set()
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("/proc"):
+                readers.add(path.relative_to(package).as_posix())
+    assert readers == {"computer/_procfs.py"}
+    process_py = (package / "computer" / "process.py").read_text(encoding="utf-8")
+    assert "self._watch_stdin = stdin_watch_supported()" in process_py
