@@ -296,8 +296,12 @@ class SessionLanguage(abc.ABC):
                     starting.exception()  # retrieved: a failure of a start we gave up on is no news
                 return True
             woken = asyncio.ensure_future(run.wake.wait())
-            await asyncio.wait({starting, woken}, return_when=asyncio.FIRST_COMPLETED)
-            woken.cancel()
+            try:
+                await asyncio.wait({starting, woken}, return_when=asyncio.FIRST_COMPLETED)
+            finally:  # also when close() cancels us: no waiter is left behind
+                woken.cancel()
+                if not starting.done() and self._closed:
+                    starting.cancel()
             run.wake.clear()
         starting.result()  # raises its ComputerError
         return False
