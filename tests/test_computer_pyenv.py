@@ -127,6 +127,9 @@ def test_pip_install_in_a_run_installs_into_the_environment_and_stays(built: Bui
         assert finished(events).status == "ok", text(events)
         value, where = text(events).split()
         assert value == "4321" and Path(where).is_relative_to(built.environment.path)
+        # IPython's !pip (a shell of the kernel) finds the environment's pip too.
+        events = run(computer, "python", "!pip --version")
+        assert str(built.environment.path) in text(events), text(events)
         # The shell finds the environment's pip and python first.
         events = run(computer, "shell", "command -v pip python; python -c 'import oi_tiny_pkg'")
         assert finished(events).status == "ok", text(events)
