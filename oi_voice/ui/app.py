@@ -170,7 +170,9 @@ class DesktopApp(QObject):
         if key:
             self.settings = replace(self.settings, api_key=key)
         if self._needs_first_run():
-            self.window.show_first_run()
+            from oi_voice.llm import local
+
+            self.window.show_first_run(local.what_to_install())
         else:
             self.start_session()
 
