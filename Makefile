@@ -9,7 +9,8 @@ APT_PACKAGES := espeak-ng libespeak-ng1 sox libportaudio2 pulseaudio pulseaudio-
   libasound2-plugins alsa-utils xvfb xauth xdotool x11-utils imagemagick libegl1 libgl1 \
   libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 fonts-dejavu-core libxcb-cursor0 \
   libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-shape0 \
-  libxcb-xfixes0 libxcb-xkb1 libx11-xcb1 nodejs ruby tmux fonts-wqy-microhei
+  libxcb-xfixes0 libxcb-xkb1 libx11-xcb1 nodejs ruby tmux fonts-wqy-microhei appstream desktop-file-utils \
+  dpkg-dev
 comma := ,
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)-$(subst $(comma),_,$(EXTRAS))
 

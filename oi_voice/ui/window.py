@@ -376,6 +376,8 @@ class MainWindow(QMainWindow):
         self._set_banner(lambda: self.tr("Welcome to oi-voice."))
         self._set_status(lambda: self.tr("No model set up yet"))
         self.first_run.show()
+        log.info("first run: %s", "the local model is offered" if local_install_hint is None
+                 else f"the local model is not installed ({local_install_hint})")
         # The offer takes the keyboard: Enter or Space accepts it.
         (self.use_local if local_install_hint is None else self.first_run_settings).setFocus()
 
