@@ -39,7 +39,7 @@ screenshots: setup
 bench: setup
 	$(BIN)/python tests/bench/run.py
 
-## package: build the Linux installer dist/oi-voice_VERSION_ARCH.deb (PyInstaller bundle under /opt/oi-voice; see packaging/)
+## package: build the Linux installers dist/oi-voice_VERSION_ARCH.deb (PyInstaller bundle under /opt/oi-voice) and dist/oi-voice-local-model_VERSION_all.deb (the GGUF; see packaging/build_deb.py)
 .PHONY: package
 package: setup
 	@$(BIN)/python -c "import PyInstaller" 2>/dev/null || $(BIN)/pip install -q -e ".[$(EXTRAS),package]"

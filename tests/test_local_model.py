@@ -157,3 +157,22 @@ def test_one_real_chat_runs_a_tool_call(cache: Path, tmp_path: Path, monkeypatch
         assert httpx.get(endpoint.api_base + "/models", timeout=10).status_code == 200
     finally:
         interp.close()
+
+
+def test_prefill_leaves_the_system_message_read(cache: Path) -> None:
+    local.start()
+    # A system message no earlier request sent (the nonce comes first), so only the prefill can have cached it.
+    interp = Interpreter()
+    try:
+        system = f"Session {os.urandom(8).hex()}.\n\n" + interp.system_prompt(False)
+    finally:
+        interp.close()
+    assert local.prefill(system)
+    endpoint = local.running()
+    assert endpoint is not None
+    answer = httpx.post(endpoint.api_base + "/chat/completions", timeout=120, json={
+        "messages": [{"role": "system", "content": system}, {"role": "user", "content": "What is 2 + 2?"}],
+        "max_tokens": 8})
+    usage = answer.json()["usage"]
+    cached = usage["prompt_tokens_details"]["cached_tokens"]
+    assert cached >= usage["prompt_tokens"] - 20, usage  # all but the user's turn was read already

@@ -242,6 +242,29 @@ def start(model_path: Path | str | None = None) -> LocalEndpoint:
     return _instance.start(Path(model_path) if model_path else None)
 
 
+def prefill(system: str, timeout: float = 120.0) -> bool:
+    """Have the running server read the system message ``system`` now (blocking; best effort).
+
+    llama.cpp keeps a request's prompt in its KV cache and reuses the common prefix, so the
+    first real turn then reads only the user's words: ~300 tokens, 3-5 s on two cores, taken
+    off the first answer. Whether it worked; a failure is logged, never raised.
+    """
+    endpoint = running()
+    if endpoint is None:
+        return False
+    import httpx
+
+    body = {"messages": [{"role": "system", "content": system}, {"role": "user", "content": ""}],
+            "max_tokens": 1, "temperature": 0}
+    try:
+        response = httpx.post(endpoint.api_base + "/chat/completions", json=body, timeout=timeout)
+        response.raise_for_status()
+    except httpx.HTTPError as exc:
+        log.info("the local model's prefill failed: %s", exc)
+        return False
+    return True
+
+
 def running() -> LocalEndpoint | None:
     """The running server's endpoint, if any."""
     return _instance.endpoint
