@@ -179,13 +179,13 @@ def _wheel_platforms(machine: str) -> list[str]:
     """pip's --platform values: every manylinux tag up to the glibc floor (pip takes them literally)."""
     major, newest = WHEEL_GLIBC
     return [f"manylinux_{major}_{minor}_{machine}" for minor in range(newest, 4, -1)] + \
-        [f"manylinux2014_{machine}", f"manylinux2010_{machine}", f"manylinux1_{machine}", f"linux_{machine}"]
+        [f"manylinux2014_{machine}", f"manylinux2010_{machine}", f"manylinux1_{machine}"]
 
 
 def ensure_wheelhouse(machine: str, force: bool = False) -> Path:
     """The wheels of the per-user environment for the system's python3 (``pip download``, cached)."""
     tag = WHEEL_PYTHON.replace(".", "")
-    key = hashlib.sha256(json.dumps([WHEEL_REQUIREMENTS, WHEEL_PYTHON, WHEEL_GLIBC, machine]).encode()).hexdigest()
+    key = hashlib.sha256(json.dumps([WHEEL_REQUIREMENTS, WHEEL_PYTHON, _wheel_platforms(machine)]).encode()).hexdigest()
     folder = ROOT / "build" / "wheelhouse" / f"cp{tag}-{machine}"
     stamp = folder / ".complete"
     if not force and stamp.is_file() and stamp.read_text().strip() == key:
