@@ -9,7 +9,8 @@ APT_PACKAGES := espeak-ng libespeak-ng1 sox libportaudio2 pulseaudio pulseaudio-
   libasound2-plugins alsa-utils xvfb xauth xdotool x11-utils imagemagick libegl1 libgl1 \
   libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 fonts-dejavu-core libxcb-cursor0 \
   libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-shape0 \
-  libxcb-xfixes0 libxcb-xkb1 libx11-xcb1 nodejs ruby tmux fonts-wqy-microhei
+  libxcb-xfixes0 libxcb-xkb1 libx11-xcb1 nodejs ruby tmux fonts-wqy-microhei appstream desktop-file-utils \
+  dpkg-dev
 comma := ,
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)-$(subst $(comma),_,$(EXTRAS))
 
@@ -38,7 +39,7 @@ screenshots: setup
 bench: setup
 	$(BIN)/python tests/bench/run.py
 
-## package: build the Linux installer dist/oi-voice_VERSION_ARCH.deb (PyInstaller bundle under /opt/oi-voice; see packaging/)
+## package: build the Linux installers dist/oi-voice_VERSION_ARCH.deb (PyInstaller bundle under /opt/oi-voice) and dist/oi-voice-local-model_VERSION_all.deb (the GGUF; see packaging/build_deb.py)
 .PHONY: package
 package: setup
 	@$(BIN)/python -c "import PyInstaller" 2>/dev/null || $(BIN)/pip install -q -e ".[$(EXTRAS),package]"

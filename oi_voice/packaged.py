@@ -5,6 +5,7 @@ the multilingual Whisper) come as several packages whose data files, concatenate
 in order, are the real file. :func:`ensure` joins them into the cache folder the
 first time, checks the SHA-256 before the file is first used in a process, and
 refuses and rebuilds a file that does not match. Nothing is downloaded at run time.
+:func:`verified` checks a file installed by other means (a system package) the same way.
 
 Used by :mod:`oi_voice.llm.local` and :mod:`oi_voice.voice.stt`; it imports neither.
 """
@@ -23,7 +24,7 @@ from oi_voice.errors import ConfigError
 
 log = logging.getLogger("oi_voice.packaged")
 
-__all__ = ["Piece", "SplitFile", "cache_dir", "ensure", "package_file", "sha256_of"]
+__all__ = ["Piece", "SplitFile", "cache_dir", "ensure", "package_file", "sha256_of", "verified"]
 
 
 def cache_dir() -> Path:
@@ -104,16 +105,31 @@ _checked: set[tuple[str, int, int]] = set()
 _lock = threading.Lock()
 
 
+def _matches_locked(path: Path, sha256: str, size: int) -> bool:
+    try:
+        stat = path.stat()
+    except OSError:
+        return False
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key in _checked:
+        return True
+    if stat.st_size == size and sha256_of(path) == sha256:
+        _checked.add(key)
+        return True
+    return False
+
+
+def verified(path: Path, sha256: str, size: int) -> bool:
+    """Whether ``path`` is the expected file (hashed once per process while it is unchanged)."""
+    with _lock:
+        return _matches_locked(path, sha256, size)
+
+
 def ensure(spec: SplitFile, target: Path) -> Path:
     """``target``, verified: assembled from the packages when missing, rebuilt when it does not match."""
     with _lock:
         if target.exists():
-            stat = target.stat()
-            key = (str(target), stat.st_size, stat.st_mtime_ns)
-            if key in _checked:
-                return target
-            if stat.st_size == spec.size and sha256_of(target) == spec.sha256:
-                _checked.add(key)
+            if _matches_locked(target, spec.sha256, spec.size):
                 return target
             log.warning("refusing %s: its SHA-256 does not match; rebuilding it from the packages", target)
             target.unlink()

@@ -22,16 +22,19 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A private cache folder, so the user's assembled model is never touched."""
+    """A private cache folder, so the user's assembled model is never touched, and no system
+    model folder (an installed oi-voice-local-model would be found first)."""
     folder = tmp_path_factory.mktemp("cache")
-    old = os.environ.get("OI_VOICE_CACHE_DIR")
+    old = {name: os.environ.get(name) for name in ("OI_VOICE_CACHE_DIR", "OI_VOICE_MODEL_DIRS")}
     os.environ["OI_VOICE_CACHE_DIR"] = str(folder)
+    os.environ["OI_VOICE_MODEL_DIRS"] = ""
     yield folder
     local.stop()
-    if old is None:
-        os.environ.pop("OI_VOICE_CACHE_DIR", None)
-    else:
-        os.environ["OI_VOICE_CACHE_DIR"] = old
+    for name, value in old.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def sha256(path: Path) -> str:
@@ -49,6 +52,55 @@ def test_corrupted_model_is_refused_and_rebuilt(cache: Path, caplog: pytest.LogC
         rebuilt = local.default_model_path()
     assert "does not match" in caplog.text
     assert rebuilt == path and sha256(rebuilt) == local.MODEL_SHA256
+
+
+def test_a_system_installed_model_is_found_first_and_a_damaged_one_passed_over(
+        cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    assembled = local.default_model_path()  # from the pip packages, in the private cache
+    assert assembled.parent == cache / "models"
+    # Where oi-voice-local-model installs it (/usr/share/oi-voice/models/), here under a private
+    # XDG data folder: found there, no copy in the cache needed.
+    data = tmp_path / "share"
+    (data / "oi-voice" / "models").mkdir(parents=True)
+    (data / "oi-voice" / "models" / local.MODEL_NAME).symlink_to(assembled)
+    monkeypatch.delenv("OI_VOICE_MODEL_DIRS")
+    monkeypatch.setenv("XDG_DATA_DIRS", f"{tmp_path / 'empty'}:{data}")
+    dirs = local.system_model_dirs()
+    assert dirs[:2] == [tmp_path / "empty" / "oi-voice" / "models", data / "oi-voice" / "models"]
+    assert Path("/usr/share/oi-voice/models") in dirs
+    monkeypatch.setenv("OI_VOICE_MODEL_DIRS", str(data / "oi-voice" / "models"))
+    assert local.default_model_path() == data / "oi-voice" / "models" / local.MODEL_NAME
+    assert local.what_to_install() is None
+    # A damaged system file (right size, wrong bytes) is passed over, never loaded.
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    with open(damaged / local.MODEL_NAME, "wb") as f:
+        f.truncate(local.MODEL_SIZE)
+    monkeypatch.setenv("OI_VOICE_MODEL_DIRS", f"{damaged}:{data / 'oi-voice' / 'models'}")
+    with caplog.at_level(logging.WARNING, logger="oi_voice.local"):
+        assert local.default_model_path() == data / "oi-voice" / "models" / local.MODEL_NAME
+    assert f"passing over {damaged / local.MODEL_NAME}" in caplog.text
+    monkeypatch.setenv("OI_VOICE_MODEL_DIRS", str(damaged))
+    assert local.default_model_path() == assembled  # the pip packages' copy, still there
+
+
+def test_without_the_model_the_hint_names_what_to_install(tmp_path: Path) -> None:
+    # A child whose Python lacks the six model packages (None in sys.modules: Python's own way to
+    # make a module unimportable), as the app's package without the model's package is.
+    child = (
+        "import sys\n"
+        "from oi_voice.llm import local\n"
+        "from oi_voice.errors import ConfigError\n"
+        "sys.modules.update(dict.fromkeys(local.PART_PACKAGES))\n"
+        "print('INSTALL', local.what_to_install())\n"
+        "try:\n    local.default_model_path()\nexcept ConfigError as exc:\n    print('ERROR', exc)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OI_VOICE_CACHE_DIR": str(tmp_path / "cache"),
+           "OI_VOICE_MODEL_DIRS": ""}
+    done = subprocess.run([sys.executable, "-c", child], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "INSTALL pip install 'oi-voice[local]'" in done.stdout, done.stdout  # a checkout: the pip extra
+    assert "ERROR the local model is not installed: pip install 'oi-voice[local]'\n" in done.stdout, done.stdout
 
 
 def test_context_length_comes_from_the_gguf_metadata(cache: Path) -> None:
@@ -105,3 +157,22 @@ def test_one_real_chat_runs_a_tool_call(cache: Path, tmp_path: Path, monkeypatch
         assert httpx.get(endpoint.api_base + "/models", timeout=10).status_code == 200
     finally:
         interp.close()
+
+
+def test_prefill_leaves_the_system_message_read(cache: Path) -> None:
+    local.start()
+    # A system message no earlier request sent (the nonce comes first), so only the prefill can have cached it.
+    interp = Interpreter()
+    try:
+        system = f"Session {os.urandom(8).hex()}.\n\n" + interp.system_prompt(False)
+    finally:
+        interp.close()
+    assert local.prefill(system)
+    endpoint = local.running()
+    assert endpoint is not None
+    answer = httpx.post(endpoint.api_base + "/chat/completions", timeout=120, json={
+        "messages": [{"role": "system", "content": system}, {"role": "user", "content": "What is 2 + 2?"}],
+        "max_tokens": 8})
+    usage = answer.json()["usage"]
+    cached = usage["prompt_tokens_details"]["cached_tokens"]
+    assert cached >= usage["prompt_tokens"] - 20, usage  # all but the user's turn was read already

@@ -104,6 +104,14 @@
         <translation>아직 시작하는 중입니다. 잠시 후 다시 시도하세요.</translation>
     </message>
     <message>
+        <source>Not started: %1. Check the settings (Ctrl+,).</source>
+        <translation>시작하지 못했습니다: %1. 설정을 확인하세요 (Ctrl+,).</translation>
+    </message>
+    <message>
+        <source>No language model is set up yet: choose one first.</source>
+        <translation>아직 언어 모델이 설정되지 않았습니다. 먼저 하나를 선택하세요.</translation>
+    </message>
+    <message>
         <source>A turn is still running: stop it first.</source>
         <translation>아직 진행 중인 대화가 있습니다. 먼저 멈추세요.</translation>
     </message>
@@ -452,10 +460,6 @@ Code the model writes waits for your OK before it runs.</source>
         <translation>알림</translation>
     </message>
     <message>
-        <source>No language model is set up yet. The local model runs on this computer, with no account and no network.</source>
-        <translation>아직 언어 모델이 설정되지 않았습니다. 로컬 모델은 계정이나 네트워크 없이 이 컴퓨터에서 실행됩니다.</translation>
-    </message>
-    <message>
         <source>Use the local model</source>
         <translation>로컬 모델 사용</translation>
     </message>
@@ -494,6 +498,14 @@ Code the model writes waits for your OK before it runs.</source>
     <message>
         <source>Microphone level</source>
         <translation>마이크 음량</translation>
+    </message>
+    <message>
+        <source>No language model is set up yet. The local model runs on this computer, with no account and no network.</source>
+        <translation>아직 언어 모델이 설정되지 않았습니다. 로컬 모델은 계정이나 네트워크 없이 이 컴퓨터에서 실행됩니다.</translation>
+    </message>
+    <message>
+        <source>No language model is set up yet: to run one on this computer with no account, install the local model (%1), or choose a hosted model in Settings.</source>
+        <translation>아직 언어 모델이 설정되지 않았습니다. 계정 없이 이 컴퓨터에서 실행하려면 로컬 모델을 설치하거나 (%1) 설정에서 호스팅 모델을 선택하세요.</translation>
     </message>
     <message>
         <source>Welcome to oi-voice.</source>

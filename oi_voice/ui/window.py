@@ -158,6 +158,8 @@ class MainWindow(QMainWindow):
         #: What the banner and the status line say, recomputed when the language changes.
         self._banner_text: Callable[[], str] = lambda: self.tr("Starting…")
         self._status_text: Callable[[], str] = self._banner_text
+        # With no model set up: how to install the local model when it is not (None: it is).
+        self.local_install_hint: str | None = None
         self._build_actions(profiles or [], profile)
         self._build_body(push_to_talk)
         self._connect()
@@ -231,8 +233,9 @@ class MainWindow(QMainWindow):
         self.first_run_settings = QPushButton()
         self.first_run_settings.setObjectName("first-run-settings")
         self.first_run_settings.clicked.connect(self.settings_requested.emit)
-        first.addWidget(self.use_local)
-        first.addWidget(self.first_run_settings)
+        for button in (self.use_local, self.first_run_settings):
+            button.setAutoDefault(True)  # Enter on the focused button clicks it, as Space does
+            first.addWidget(button)
         self.first_run.hide()
         column.addWidget(self.first_run)
         self.chat = ChatView()
@@ -286,8 +289,7 @@ class MainWindow(QMainWindow):
         self.quit_action.setText(self.tr("Quit"))
         self.profile_menu.setTitle(self.tr("&Profile"))
         self.banner.setAccessibleName(self.tr("Notice"))
-        self.first_run_label.setText(self.tr("No language model is set up yet. The local model runs on this "
-                                             "computer, with no account and no network."))
+        self.first_run_label.setText(self._first_run_text())
         self.use_local.setText(self.tr("Use the local model"))
         self.first_run_settings.setText(self.tr("Settings…"))
         self.input.setAccessibleName(self.tr("Message"))
@@ -306,6 +308,15 @@ class MainWindow(QMainWindow):
         self.level.setToolTip(self.tr("Microphone level"))
         self.banner.setText(self._banner_text())
         self.state_label.setText(self._status_text())
+
+    def _first_run_text(self) -> str:
+        if self.local_install_hint is None:
+            return self.tr("No language model is set up yet. The local model runs on this computer, with no "
+                           "account and no network.")
+        # One sentence: what to install (a command, never translated), or the settings for a hosted model.
+        return self.tr("No language model is set up yet: to run one on this computer with no account, install "
+                       "the local model (%1), or choose a hosted model in Settings.").replace(
+                           "%1", self.local_install_hint)
 
     def changeEvent(self, event: QEvent) -> None:
         """Follow a language switch."""
@@ -356,11 +367,19 @@ class MainWindow(QMainWindow):
         repolish(self.banner)
         self.banner.show()
 
-    def show_first_run(self) -> None:
-        """No model is configured: offer the local model."""
+    def show_first_run(self, local_install_hint: str | None = None) -> None:
+        """No model is configured: offer the local model, or, when it is not installed
+        (``local_install_hint``: how to install it), say how to get it."""
+        self.local_install_hint = local_install_hint
+        self.first_run_label.setText(self._first_run_text())
+        self.use_local.setVisible(local_install_hint is None)
         self._set_banner(lambda: self.tr("Welcome to oi-voice."))
         self._set_status(lambda: self.tr("No model set up yet"))
         self.first_run.show()
+        log.info("first run: %s", "the local model is offered" if local_install_hint is None
+                 else f"the local model is not installed ({local_install_hint})")
+        # The offer takes the keyboard: Enter or Space accepts it.
+        (self.use_local if local_install_hint is None else self.first_run_settings).setFocus()
 
     def _ready(self) -> None:
         self.first_run.hide()

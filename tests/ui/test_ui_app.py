@@ -7,6 +7,7 @@ answered from inside their own event loop; everything else waits on signals.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -138,3 +139,53 @@ def test_menus_auto_run_warning_mute_and_quit(make: Callable[..., DesktopApp], q
     with qtbot.waitSignal(app.window.quit_requested, timeout=5000):
         app.window.quit_action.trigger()
     assert app.bridge.session is None and not app.window.isVisible()
+
+
+@pytest.fixture
+def no_local_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """This Python as the app's package is without the model's: the six model packages are
+    unimportable (None in sys.modules), no system model folder, an empty cache."""
+    from oi_voice.llm import local
+
+    for name in local.PART_PACKAGES:
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setenv("OI_VOICE_MODEL_DIRS", "")
+    monkeypatch.setenv("OI_VOICE_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def test_first_run_offers_the_local_model_when_it_is_installed(make: Callable[..., DesktopApp], qtbot: QtBot,
+                                                               config: Path) -> None:
+    app = make()
+    qtbot.waitUntil(lambda: not app.window.first_run.isHidden(), timeout=30_000)
+    assert app.window.use_local.isVisibleTo(app.window)
+    assert "no account" in app.window.first_run_label.text()
+    qtbot.waitUntil(app.window.use_local.hasFocus, timeout=10_000)  # Enter or Space takes the offer
+
+
+def test_without_the_local_model_the_first_run_says_what_to_install(
+        make: Callable[..., DesktopApp], qtbot: QtBot, config: Path, no_local_model: None) -> None:
+    app = make()
+    notices: list[str] = []
+    app.bridge.notice.connect(notices.append)
+    qtbot.waitUntil(lambda: not app.window.first_run.isHidden(), timeout=30_000)
+    assert not app.window.use_local.isVisibleTo(app.window)  # nothing is offered that cannot start
+    said = app.window.first_run_label.text()
+    assert "install the local model (pip install 'oi-voice[local]')" in said
+    assert said.count(". ") == 0 and said.endswith(".")  # one sentence
+    app.bridge.press()  # the talk key before any model is set up
+    assert notices == ["No language model is set up yet: choose one first."]
+
+
+def test_a_failed_start_is_never_still_starting(make: Callable[..., DesktopApp], qtbot: QtBot, config: Path,
+                                                no_local_model: None) -> None:
+    app = make("--local")
+    notices: list[str] = []
+    app.bridge.notice.connect(notices.append)
+    with qtbot.waitSignal(app.bridge.failed, timeout=READY) as failed:
+        pass
+    assert failed.args == ["the local model is not installed: pip install 'oi-voice[local]'"]
+    assert "Could not start: the local model is not installed" in app.window.banner.text()
+    app.bridge.press()
+    app.window.send("hello")
+    assert notices and all(n.startswith("Not started: the local model is not installed") for n in notices), notices
+    assert not any("Still starting" in n for n in notices)

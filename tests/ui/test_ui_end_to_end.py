@@ -17,10 +17,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from helpers import wait_until
 from scripted_llm import ScriptedLLM, text, tool_call
 from voice_env import Pulse, Utterances, pulse, stt, utterance, words
-from x_env import display, screenshot, xdotool
+from x_env import AppLog, display, push_to_talk, quit_app, screenshot, xdotool
 
 from oi_voice.voice.stt import SpeechToText
 
@@ -34,24 +33,6 @@ pytestmark = pytest.mark.slow
 
 def shot(env: dict[str, str], name: str) -> Path:
     return screenshot(env, ARTIFACTS / f"{name}.png")
-
-
-class AppLog:
-    """The app's --log-file, read as it grows."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def text(self) -> str:
-        return self.path.read_text(encoding="utf-8") if self.path.exists() else ""
-
-    def wait_for(self, needle: str, app: subprocess.Popen[bytes], timeout: float = 120) -> str:
-        def seen() -> bool:
-            return needle in self.text() or app.poll() is not None
-
-        assert wait_until(seen, timeout=timeout), f"{needle!r} not logged in {timeout} s:\n{self.text()[-3000:]}"
-        assert app.poll() is None, f"the app exited ({app.returncode}):\n{self.text()[-3000:]}"
-        return self.text()
 
 
 def test_speak_approve_see_and_hear(display: str, pulse: Pulse, llm_server: ScriptedLLM, utterance: Utterances,
@@ -70,12 +51,8 @@ def test_speak_approve_see_and_hear(display: str, pulse: Pulse, llm_server: Scri
         window = xdotool(env, "search", "--sync", "--name", "^oi-voice$").splitlines()[0]
         log.wait_for("ready", app)
         shot(env, "e2e-1-ready")
-        xdotool(env, "windowfocus", "--sync", window)
         recording = pulse.record_speaker()
-        xdotool(env, "keydown", "F9")
-        log.wait_for("state: listening", app)
-        pulse.say_into_mic(request)
-        xdotool(env, "keyup", "F9")
+        push_to_talk(env, window, log, app, lambda: pulse.say_into_mic(request))
         log.wait_for("approval dialog shown", app)
         dialog = xdotool(env, "search", "--sync", "--name", "run this code").splitlines()[0]
         shot(env, "e2e-2-approval")
@@ -98,9 +75,7 @@ def test_speak_approve_see_and_hear(display: str, pulse: Pulse, llm_server: Scri
         assert words(first[-1]["content"]) == heard
         tool = next(m for m in llm_server.requests[1]["messages"] if m["role"] == "tool")
         assert tool["content"].strip() == "42"
-        xdotool(env, "windowfocus", "--sync", window)
-        xdotool(env, "key", "ctrl+q")
-        assert app.wait(60) == 0
+        quit_app(env, window, app)
     finally:
         if recording is not None:
             recording.stop()
