@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import TINY
 from scripted_llm import ScriptedLLM
 
 from oi_voice import Interpreter
@@ -42,3 +44,33 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if done.returncode != 0:
         pytest.skip(f"the package index cannot be reached to make a wheelhouse: {done.stderr[-500:]}")
     return folder
+
+
+
+
+@pytest.fixture(scope="session")
+def tiny_wheels(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> Path:
+    """A folder holding only oi_tiny_pkg's wheel, built here with ``pip wheel`` (offline)."""
+    project = tmp_path_factory.mktemp("tiny-project")
+    (project / "pyproject.toml").write_text(textwrap.dedent(f"""\
+        [build-system]
+        requires = ["setuptools", "wheel"]
+        build-backend = "setuptools.build_meta"
+
+        [project]
+        name = "{TINY}"
+        version = "1.0"
+        """))
+    (project / "oi_tiny_pkg").mkdir()
+    (project / "oi_tiny_pkg" / "__init__.py").write_text("VALUE = 4321\n")
+    out = tmp_path_factory.mktemp("tiny-wheels")
+    done = _pip_here("wheel", "-q", "--no-deps", "--no-index", "--find-links", str(wheelhouse), "-w", str(out),
+                str(project))
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in out.glob("*.whl")] == ["oi_tiny_pkg-1.0-py3-none-any.whl"]
+    return out
+
+
+def _pip_here(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", *args],
+                          capture_output=True, text=True, timeout=600)

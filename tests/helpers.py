@@ -62,3 +62,7 @@ def point_at(interp: Interpreter, server_url: str, **settings: Any) -> Interpret
     interp.approver = None
     interp.gate.always = False
     return interp
+
+
+#: The name of the tiny wheel the tests build (fixture ``tiny_wheels``) and pip-install in a run.
+TINY = "oi-tiny-pkg"

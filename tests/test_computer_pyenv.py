@@ -12,13 +12,12 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
-from helpers import finished, text
+from helpers import TINY, finished, text
 
 from oi_voice.computer import Computer, Progress, RunEvent
 from oi_voice.computer.pyenv import MARKER, WHEELHOUSE_ENV, PythonEnvironment, bundled_wheelhouse
@@ -27,36 +26,12 @@ from oi_voice.errors import ComputerError
 
 pytestmark = pytest.mark.timeout(300)
 
-TINY = "oi-tiny-pkg"
 _DEAD_INDEX = "http://127.0.0.1:9/simple"  # the discard port: nothing listens, the connection is refused
 
 
 def _pip(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", *args],
                           capture_output=True, text=True, timeout=600)
-
-
-@pytest.fixture(scope="session")
-def tiny_wheels(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> Path:
-    """A folder holding only oi_tiny_pkg's wheel, built here with ``pip wheel`` (offline)."""
-    project = tmp_path_factory.mktemp("tiny-project")
-    (project / "pyproject.toml").write_text(textwrap.dedent(f"""\
-        [build-system]
-        requires = ["setuptools", "wheel"]
-        build-backend = "setuptools.build_meta"
-
-        [project]
-        name = "{TINY}"
-        version = "1.0"
-        """))
-    (project / "oi_tiny_pkg").mkdir()
-    (project / "oi_tiny_pkg" / "__init__.py").write_text("VALUE = 4321\n")
-    out = tmp_path_factory.mktemp("tiny-wheels")
-    done = _pip("wheel", "-q", "--no-deps", "--no-index", "--find-links", str(wheelhouse), "-w", str(out),
-                str(project))
-    assert done.returncode == 0, done.stderr
-    assert [p.name for p in out.glob("*.whl")] == ["oi_tiny_pkg-1.0-py3-none-any.whl"]
-    return out
 
 
 def run(computer: Computer, language: str, code: str) -> list[RunEvent]:

@@ -44,6 +44,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import TINY
 from scripted_llm import ScriptedLLM, text, tool_call
 from voice_env import Pulse, Utterances, pulse, stt, utterance, words
 from x_env import AppLog, display, push_to_talk, quit_app, screenshot, stop, xdotool
@@ -197,9 +198,12 @@ def fresh_user(home: Path) -> dict[str, str]:
 
 @pytest.fixture
 def user_env(tmp_path: Path) -> dict[str, str]:
-    """A user's environment, with its config and data folders in the test's folder."""
+    """A user's environment, with its config and data folders in the test's folder. Python runs in
+    the bundle's own kernel (``computer.python_env: app``): these tests are about the bundle; the
+    per-user environment the installed app makes by default is tested by test_installed_headless_turn
+    and the first run."""
     return {**fresh_user(tmp_path / "home"), "OI_VOICE_DATA_DIR": str(tmp_path / "data"),
-            "OI_VOICE_CONFIG_DIR": str(tmp_path / "config")}
+            "OI_VOICE_CONFIG_DIR": str(tmp_path / "config"), "OI_VOICE_PYTHON_ENV": "app"}
 
 
 def model_flags(llm: ScriptedLLM) -> list[str]:
@@ -327,32 +331,47 @@ def test_without_the_model_package_everything_says_what_to_install(
 
 
 def test_installed_headless_turn(installed: list[str], user_env: dict[str, str], tmp_path: Path,
-                                 llm_server: ScriptedLLM, utterance: Utterances, stt: SpeechToText) -> None:
-    python_code = ("import sys\nimport matplotlib.pyplot as plt\nplt.plot([1, 4, 9])\nplt.savefig('plot.png')\n"
-                   "print(6 * 7, getattr(sys, 'frozen', False), sys.executable)")
+                                 llm_server: ScriptedLLM, utterance: Utterances, stt: SpeechToText,
+                                 tiny_wheels: Path) -> None:
+    """A spoken turn with the installed app's defaults: Python runs in the per-user environment it
+    makes from the shipped wheels (pandas, matplotlib), where ``pip install`` works and stays."""
+    env = {k: v for k, v in user_env.items() if k != "OI_VOICE_PYTHON_ENV"}  # the default: auto
+    python_code = ("import sys, pandas\nimport matplotlib.pyplot as plt\nplt.plot([1, 4, 9])\n"
+                   "plt.savefig('plot.png')\nprint(6 * 7, getattr(sys, 'frozen', False), sys.prefix)")
     llm_server.add(tool_call("python", python_code),
-                   tool_call("shell", 'echo "libs=[$LD_LIBRARY_PATH]"; bash --version | head -1'),
+                   tool_call("shell", 'echo "libs=[$LD_LIBRARY_PATH]"; bash --version | head -1; '
+                                      f"pip install --no-index --find-links {tiny_wheels} {TINY}"),
                    text("The answer is forty two."))
     spoken = utterance("compute six times seven in python")
     reply = tmp_path / "reply.wav"
     started = time.monotonic()
     done = subprocess.run(["oi-voice", "--headless", "--input", str(spoken), "--output", str(reply), "-y",
-                           *model_flags(llm_server)], env=user_env, cwd=tmp_path, capture_output=True, text=True,
-                          timeout=240)
-    figure("installed headless turn (start -> exit)", f"{time.monotonic() - started:.1f} s")
+                           *model_flags(llm_server)], env=env, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300)
+    figure("installed headless turn, Python environment made (start -> exit)", f"{time.monotonic() - started:.1f} s")
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
     heard = words(out.split("you said:", 1)[1].splitlines()[0])
     assert "times" in heard and "python" in heard, out
-    # The code ran in the bundle's own kernel: the frozen executable, with matplotlib.
-    assert f"42 True {PREFIX / 'oi-voice'}" in out, out + done.stderr
+    # The code ran in the user's own environment, made on first use, not in the bundle.
+    environment = Path(user_env["OI_VOICE_DATA_DIR"]) / "python"
+    assert "Setting up Python for code runs" in out, out
+    assert f"42 False {environment}" in out, out + done.stderr
     assert (tmp_path / "plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    # Programs the code starts get the system's libraries, not the bundle's.
+    # Programs the code starts get the system's libraries, not the bundle's; pip installs there.
     assert "libs=[]" in out and "GNU bash" in out, out
+    assert f"Successfully installed {TINY}-1.0" in out, out
     assert "assistant: The answer is forty two." in out
     assert "Traceback" not in done.stderr, done.stderr
     said = words(stt.transcribe(load_audio_file(reply)).text)
     assert "answer" in said, said
+    # The next start of the app: what pip installed is still there, and nothing is made again.
+    llm_server.add(tool_call("python", "import oi_tiny_pkg\nprint('tiny', oi_tiny_pkg.VALUE)"), text("Done."))
+    done = subprocess.run(["oi-voice", "--headless", "--input", str(spoken), "--output", str(reply), "-y",
+                           *model_flags(llm_server)], env=env, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=240)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "tiny 4321" in done.stdout and "Setting up Python" not in done.stdout, done.stdout
 
 
 def test_installed_app_reaches_hosted_providers_through_its_litellm(
@@ -541,7 +560,7 @@ def test_first_run_with_no_configuration_answers_a_spoken_question_on_the_local_
     # `oi-voice --headless --local`: the same spoken question, no window, the answer in a WAV.
     started = time.monotonic()
     headless = subprocess.run(["oi-voice", "--headless", "--local", "-y", "--input", str(question), "--output",
-                               str(tmp_path / "reply.wav")], env=fresh_user(tmp_path / "home2"), cwd=tmp_path,
+                               str(tmp_path / "reply.wav")], env=fresh_user(tmp_path / "home"), cwd=tmp_path,
                               capture_output=True, text=True, timeout=300)
     figure("installed oi-voice --headless --local (start -> exit, fresh home)", f"{time.monotonic() - started:.1f} s")
     assert headless.returncode == 0, headless.stdout[-3000:] + headless.stderr[-3000:]
