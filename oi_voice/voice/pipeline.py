@@ -39,10 +39,11 @@ from oi_voice.core.events import (
     MessageEnd,
     MessageStart,
 )
-from oi_voice.errors import AudioDeviceError
+from oi_voice.errors import AudioDeviceError, AudioDeviceLost
 from oi_voice.settings import Record
 from oi_voice.voice.capture import AudioSource, Capture, Listener, Microphone, Utterance
 from oi_voice.voice.confirm import SpokenConfirmation
+from oi_voice.voice.devices import DeviceStatus
 from oi_voice.voice.events import (
     CodeReady,
     ConfirmationAnswered,
@@ -144,6 +145,8 @@ class VoiceSession:
         self._lock = threading.Lock()
         self._active_turns = 0
         self._started = False
+        #: Which device is away; a lost speaker cuts what is being said (the turn's text goes on).
+        self.devices = DeviceStatus(self.events.emit, self._device_lost)
 
     # -- lifetime --------------------------------------------------------------------------
 
@@ -166,6 +169,7 @@ class VoiceSession:
             try:
                 device_speaker = SoundDeviceSpeaker(self.config.output_device)
                 device_speaker.open()
+                self.devices.attach(device_speaker, "output")
                 speaker = device_speaker
             except AudioDeviceError as exc:
                 self.speaker_error = str(exc)
@@ -180,6 +184,7 @@ class VoiceSession:
         if source is None and self._want_microphone:
             source = Microphone(self.config.input_device)
         if source is not None:
+            self.devices.attach(source, "input")
             capture = Capture(source, preroll=self.config.preroll, vad_silence=self.config.vad_silence,
                               on_event=self.events.emit)
             try:
@@ -216,6 +221,10 @@ class VoiceSession:
         if self.speech is not None:
             self.speech.close()
         self.stt.close()
+
+    def _device_lost(self, kind: str) -> None:
+        if kind == "output" and self.speech is not None:
+            self.speech.stop()  # what was queued for the lost speaker is dropped, not retried
 
     def _error(self, message: str) -> None:
         log.warning("%s", message)
@@ -256,6 +265,8 @@ class VoiceSession:
     def _require_capture(self) -> Capture:
         if self.capture is None:
             raise AudioDeviceError(self.microphone_error or "no microphone is open; typed chat still works")
+        if "input" in self.devices.away:
+            raise self.devices.away["input"]  # until it is back
         return self.capture
 
     def press(self) -> None:
@@ -268,7 +279,14 @@ class VoiceSession:
 
     def release(self) -> threading.Thread:
         """Push-to-talk up: the utterance becomes a turn on a worker thread (returned)."""
-        utterance = self._require_capture().release()
+        if self.capture is None:
+            self._require_capture()
+        capture = self.capture
+        assert capture is not None
+        lost = self.devices.away.get("input") or capture.error
+        utterance = capture.release()
+        if isinstance(lost, AudioDeviceLost):
+            raise lost  # what was recorded ends where the microphone went: no turn
         return self._start_thread(lambda: self.run_utterance(utterance))
 
     @property
@@ -307,6 +325,8 @@ class VoiceSession:
         self.events.emit(ListeningStarted("hands-free"))
         utterance = capture.listen(timeout, cancel)
         if utterance is None:
+            if isinstance(capture.error, AudioDeviceLost):
+                raise capture.error
             if capture.error is not None:
                 raise AudioDeviceError(f"the microphone stopped working: {capture.error}")
             self.events.emit(NothingHeard("no speech before the timeout"))
@@ -371,6 +391,7 @@ class VoiceSession:
 
     def _run_turn(self, text: str, latency: Latency, cancel: threading.Event) -> TurnResult:
         turn_id = next(_turn_ids)
+        devices_mark = self.devices.mark()
         speech = self.speech
         epoch = speech.epoch if speech is not None else 0
         result = TurnResult(text)
@@ -410,6 +431,9 @@ class VoiceSession:
             while not cancel.is_set() and not speech.wait_idle_quick(0.2):
                 pass
         result.cancelled = cancel.is_set()
+        lost = self.devices.lost_since(devices_mark)
+        if lost is not None and not result.error:
+            result.error = str(lost)  # the reply's text is whole; the turn ends with the device's line
         first_audio = speech.first_audio(turn_id) if speech is not None else None
         result.latency = Latency(latency.speech_end, latency.transcript, consumer.first_token, first_audio)
         log.info("%s", result.latency.line())
@@ -419,7 +443,7 @@ class VoiceSession:
     # -- used by the turn consumer ---------------------------------------------------------
 
     def _say(self, text: str, epoch: int, turn_id: int) -> bool:
-        if self.speech is None:
+        if self.speech is None or "output" in self.devices.away:
             return False
         return self.speech.say(text, epoch, tag=turn_id)
 
