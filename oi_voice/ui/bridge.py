@@ -39,6 +39,14 @@ log = logging.getLogger("oi_voice.ui")
 SessionFactory = Callable[[Callable[[str], None]], "VoiceSession"]
 
 
+def _device_words(event: ev.DeviceLost) -> str:
+    """A lost device's line in the app's language."""
+    from oi_voice.frontend.messages import device_message, language_of
+    from oi_voice.ui.i18n import current
+
+    return device_message(event.kind, event.reason, event.detail, language_of(current()))
+
+
 class Bridge(QObject):
     """Owns the voice session for the app and speaks Qt on its behalf."""
 
@@ -61,7 +69,7 @@ class Bridge(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session: VoiceSession | None = None
-        self.tracker = StateTracker()
+        self.tracker = StateTracker(device_words=_device_words)
         self._unsubscribe: Callable[[], None] | None = None
         self._hands_free: threading.Event | None = None
         self._closed = False

@@ -318,13 +318,14 @@ def lose(watch: StreamWatch, error: AudioDeviceLost) -> None:
     watch.lost = error
     watch._since = None
     log.info("%s", error)
-    dead = watch.on_lost(error)
-    watch._stream = None
-    threading.Thread(target=_recover, args=(watch, dead), name=f"oi-voice-{watch.kind}-recovery",
+    # The owner's handling may wait for a lock a stuck call holds: never on the monitor's thread.
+    threading.Thread(target=_recover, args=(watch, error), name=f"oi-voice-{watch.kind}-recovery",
                      daemon=True).start()
 
 
-def _recover(watch: StreamWatch, dead: Any) -> None:
+def _recover(watch: StreamWatch, error: AudioDeviceLost) -> None:
+    dead = watch.on_lost(error)
+    watch._stream = None
     close_stream(dead)
     from oi_voice.voice.capture import sounddevice
 
