@@ -145,15 +145,27 @@ class SoundDeviceSpeaker:
             self._open_locked()
             with self._lock:
                 self._queue.append([playback, samples.astype(np.float32), 0])
-            stream = self._stream
-            if not stream.active:
-                try:
-                    stream.start()
-                except Exception as exc:
-                    self._drop_all()
-                    raise AudioDeviceError(f"the speaker could not be started: {exc}") from exc
-                self.watch.running(stream)
+            if not self._stream.active:
+                self._start_locked()
         return playback
+
+    def _start_locked(self) -> None:
+        stream = self._stream
+        try:
+            stream.start()
+        except Exception:
+            # A stream opened before the sound server restarted is dead: one fresh one before giving up.
+            log.info("the output stream did not start; opening it again", exc_info=True)
+            self._stream = None
+            devices.close_stream(stream)
+            try:
+                self._open_stream()
+                stream = self._stream
+                stream.start()
+            except Exception as exc:
+                self._drop_all()
+                raise AudioDeviceError(f"the speaker could not be started: {exc}") from exc
+        self.watch.running(stream)
 
     def _callback(self, outdata: Any, frames: int, time_info: Any, status: Any) -> None:
         # PortAudio's thread: copy queued samples, nothing else.
