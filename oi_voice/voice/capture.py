@@ -182,7 +182,7 @@ class Microphone:
         self.on_device: Callable[[AudioDeviceLost | None], None] = lambda _lost: None
         self._lost: AudioDeviceLost | None = None
         self.watch = devices.StreamWatch("input", on_lost=self._device_lost, reopen=self._reopen,
-                                         on_back=lambda: self.on_device(None))
+                                         on_back=lambda: self.on_device(None), device=device)
 
     def start(self) -> None:
         """Open the input stream; AudioDeviceError if the microphone is missing or busy."""

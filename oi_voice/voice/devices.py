@@ -99,6 +99,8 @@ def quiet_native_stderr() -> bool:
         threading.Thread(target=_filter_stderr, args=(read_fd,), name="oi-voice-c-stderr", daemon=True).start()
         c_stderr.value = stream  # the FILE stays open for the life of the process
         _quiet_installed = True
+        # Registered after sounddevice's own exit handler, so it runs first (atexit is LIFO).
+        atexit.register(_stop_recoveries)
         return True
 
 
@@ -174,6 +176,16 @@ def close_stream(stream: Any, timeout: float = CLOSE_TIMEOUT) -> bool:
     return False
 
 
+_shutting_down = threading.Event()
+
+
+def _stop_recoveries() -> None:
+    """At exit: no reopening may run while PortAudio is terminated (libpulse aborts the process)."""
+    _shutting_down.set()
+    if not _pa_lock.acquire(timeout=CLOSE_TIMEOUT):  # kept: nothing opens after this
+        _skip_portaudio_exit()
+
+
 def _skip_portaudio_exit() -> None:
     # sounddevice's exit handler stops the last callback stream and terminates PortAudio, which
     # closes every open stream: with a hung one, the process would hang on its way out.
@@ -213,8 +225,10 @@ class StreamWatch:
     """
 
     def __init__(self, kind: Kind, *, on_lost: Callable[[AudioDeviceLost], Any],
-                 reopen: Callable[[], None], on_back: Callable[[], None]) -> None:
+                 reopen: Callable[[], None], on_back: Callable[[], None], device: str | int | None = None) -> None:
         self.kind = kind
+        #: The device asked for (index or name; None: the system's default).
+        self.device = device
         self.on_lost = on_lost
         self.reopen = reopen
         self.on_back = on_back
@@ -246,10 +260,13 @@ class StreamWatch:
         self._since = None
 
     def close(self) -> None:
-        """The owner is done for good: stop watching and stop any recovery."""
+        """The owner is done for good: stop watching and stop any recovery (waiting for an attempt
+        under way, a bounded while)."""
         self._since = None
         self.closed.set()
         _monitor().remove(self)
+        if _pa_lock.acquire(timeout=CLOSE_TIMEOUT):
+            _pa_lock.release()
 
     def check(self, now: float) -> AudioDeviceLost | None:
         """Whether the running stream is lost (called by the monitor)."""
@@ -327,13 +344,25 @@ def _recover(watch: StreamWatch, error: AudioDeviceLost) -> None:
     dead = watch.on_lost(error)
     watch._stream = None
     close_stream(dead)
-    from oi_voice.voice.capture import sounddevice
+    from oi_voice.voice.capture import resolve_device, sounddevice
+
+    def listed() -> bool:
+        try:
+            resolve_device(watch.device, watch.kind)
+        except AudioDeviceError:
+            return False
+        return True
 
     pause = RETRY_FIRST
     while not watch.closed.wait(pause):  # the pause between attempts, or the owner closed
         try:
             with _pa_lock:
-                refresh_devices(sounddevice())
+                if watch.closed.is_set() or _shutting_down.is_set():
+                    return
+                # Re-initialising probes every host API (JACK's threads among them): only when
+                # PortAudio's list lacks the device (the server was down at start, a new device).
+                if not listed():
+                    refresh_devices(sounddevice())
                 watch.reopen()
         except AudioDeviceError as exc:
             log.debug("the %s is still away: %s", watch.kind, exc)

@@ -220,6 +220,7 @@ class VoiceSession:
             self.capture.close()
         if self.speech is not None:
             self.speech.close()
+            _settle(self.speech)
         self.stt.close()
 
     def _device_lost(self, kind: str) -> None:
@@ -451,6 +452,15 @@ class VoiceSession:
         if self._answers is not None:
             return self._answers
         return self.capture
+
+
+def _settle(speech: SpeechQueue) -> None:
+    """Wait (bounded) for a sentence still being synthesized after speech was cut (a lost speaker):
+    a daemon thread inside the voice's C++ when the process exits aborts it."""
+    try:
+        speech.synthesizer.submit(".").result(timeout=10)  # the worker takes jobs in order
+    except Exception:  # a broken or stuck voice: nothing more to wait for
+        log.debug("the synthesizer did not settle", exc_info=True)
 
 
 def _drain_until_end(chunks: queue.Queue[Any], timeout: float) -> None:

@@ -94,7 +94,7 @@ class SoundDeviceSpeaker:
         self.on_device: Callable[[AudioDeviceLost | None], None] = lambda _lost: None
         self._lost: AudioDeviceLost | None = None
         self.watch = devices.StreamWatch("output", on_lost=self._device_lost, reopen=self._reopen,
-                                         on_back=lambda: self.on_device(None))
+                                         on_back=lambda: self.on_device(None), device=device)
 
     def open(self) -> None:
         """Open the output stream now (AudioDeviceError when there is no usable speaker)."""

@@ -147,7 +147,7 @@ def _user_env(tmp_path: Path, server: SoundServer) -> dict[str, str]:
     for key in ("OI_VOICE_MODEL", "OI_VOICE_API_BASE", "OI_VOICE_API_KEY"):
         environ.pop(key, None)
     environ.update(OI_VOICE_DATA_DIR=str(tmp_path / "data"), OI_VOICE_CONFIG_DIR=str(tmp_path / "config"),
-                   LITELLM_LOCAL_MODEL_COST_MAP="True", PYTHONPATH=str(ROOT), LANG="C.UTF-8")
+                   LITELLM_LOCAL_MODEL_COST_MAP="True", PYTHONPATH=str(ROOT), LANG="C.UTF-8", PYTHONFAULTHANDLER="1")
     return environ
 
 
@@ -214,7 +214,7 @@ def test_headless_speaking_when_the_speaker_is_pulled_exits_with_the_reply_print
         recording.stop()
     sound.unplug()
     code, out, err = run.finish(timeout=60)  # was: still there 30 s later
-    assert code == 1, err
+    assert code == 1, err + out
     lines = [line for line in err.splitlines() if line.startswith("oi-voice:")]
     assert len(lines) == 1 and lines[0].startswith("oi-voice: the speaker went away: "), err
     assert not any(noise in err for noise in NOISE), err
