@@ -69,6 +69,8 @@ class StateTracker:
         return new
 
     def _next(self, event: ev.VoiceEvent) -> AppState | None:
+        if self.away and isinstance(event, ev.ListeningStarted | ev.SpeechEnded | ev.NothingHeard | ev.Interrupted):
+            return None  # a device is away: that stays shown until it is back
         if isinstance(event, ev.ListeningStarted):
             return AppState.LISTENING
         if isinstance(event, ev.SpeechEnded):
@@ -103,6 +105,8 @@ class StateTracker:
             return AppState.ERROR
         if isinstance(event, ev.TurnFinished):
             self._in_turn = False
+            if self.away:
+                return AppState.ERROR
             if event.error:
                 self.error = event.error
                 return AppState.ERROR

@@ -480,14 +480,16 @@ class MainWindow(QMainWindow):
     def _device_changed(self, event: ev.DeviceLost | ev.DeviceBack) -> None:
         """A device went away or came back: say so, and show it on the mic button."""
         language = language_of(current())
+        lost = isinstance(event, ev.DeviceLost)
         if isinstance(event, ev.DeviceLost):
-            self.chat.add_notice(device_message(event.kind, event.reason, event.detail, language), "error")
+            line = device_message(event.kind, event.reason, event.detail, language)
+            self.chat.add_notice(line, "error")
         else:
+            line = ""
             self.chat.add_notice(device_message(event.kind, language=language))
         if event.kind == "input":
-            lost = isinstance(event, ev.DeviceLost)
             self.mic.setEnabled(not lost)
-            self.mic.setToolTip(self.bridge.tracker.error if lost else "")
+            self.mic.setToolTip(line)
         log.info("device %s: %s", event.kind, "lost" if isinstance(event, ev.DeviceLost) else "back")
 
     def _ask(self, content: dict[str, object]) -> None:

@@ -186,6 +186,40 @@ def _stop_recoveries() -> None:
         _skip_portaudio_exit()
 
 
+def start_stream(stream: Any, kind: Kind, timeout: float = CLOSE_TIMEOUT) -> None:
+    """``stream.start()`` bounded by ``timeout``: a stream opened before its sound server died
+    can block in ``Pa_StartStream`` for ever. Then it is abandoned and AudioDeviceLost raised."""
+    outcome: list[BaseException | None] = []
+
+    def start() -> None:
+        try:
+            stream.start()
+        except BaseException as exc:  # handed to the caller's thread
+            outcome.append(exc)
+        else:
+            outcome.append(None)
+
+    worker = threading.Thread(target=start, name="oi-voice-stream-start", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if not outcome:
+        with _registry_lock:
+            _abandoned.add(id(stream))
+        _skip_portaudio_exit()
+        raise AudioDeviceLost(kind, "stalled", f"the stream did not start within {timeout:.0f} s")
+    if outcome[0] is not None:
+        raise outcome[0]
+
+
+_losses = 0
+
+
+def losses() -> int:
+    """How many devices were lost so far in this process: a stream opened before the last
+    loss may belong to a sound server that died since, and is replaced before it is started."""
+    return _losses
+
+
 def _skip_portaudio_exit() -> None:
     # sounddevice's exit handler stops the last callback stream and terminates PortAudio, which
     # closes every open stream: with a hung one, the process would hang on its way out.
@@ -332,8 +366,10 @@ def lose(watch: StreamWatch, error: AudioDeviceLost) -> None:
     tell the owner, close the dead stream off-thread, and start reopening."""
     if watch.lost is not None or watch.closed.is_set():
         return
+    global _losses
     watch.lost = error
     watch._since = None
+    _losses += 1
     log.info("%s", error)
     # The owner's handling may wait for a lock a stuck call holds: never on the monitor's thread.
     threading.Thread(target=_recover, args=(watch, error), name=f"oi-voice-{watch.kind}-recovery",
@@ -432,6 +468,7 @@ class DeviceStatus:
             return len(self._history)
 
     def lost_since(self, mark: int) -> AudioDeviceLost | None:
-        """The first device lost after ``mark``, if any."""
+        """The device lost after ``mark``, if any: the speaker first (what a turn needs), then the microphone."""
         with self._lock:
-            return self._history[mark] if len(self._history) > mark else None
+            lost = self._history[mark:]
+        return next((e for e in lost if e.kind == "output"), lost[0] if lost else None)

@@ -93,6 +93,7 @@ class SoundDeviceSpeaker:
         #: Set by the owner: called with an AudioDeviceLost, then with None when the speaker is back.
         self.on_device: Callable[[AudioDeviceLost | None], None] = lambda _lost: None
         self._lost: AudioDeviceLost | None = None
+        self._opened_at = 0
         self.watch = devices.StreamWatch("output", on_lost=self._device_lost, reopen=self._reopen,
                                          on_back=lambda: self.on_device(None), device=device)
 
@@ -127,6 +128,7 @@ class SoundDeviceSpeaker:
         try:
             # 100 ms of buffer: "low" underruns when the machine is busy, and a cut does not
             # wait for the buffer (abort() drops it).
+            self._opened_at = devices.losses()
             with devices.portaudio_lock():
                 self._stream = devices.opened(sd.OutputStream(samplerate=self.rate, channels=1, dtype="float32",
                                                               device=index, callback=self._callback, latency=0.1))
@@ -152,7 +154,9 @@ class SoundDeviceSpeaker:
     def _start_locked(self) -> None:
         stream = self._stream
         try:
-            stream.start()
+            if self._opened_at != devices.losses():
+                raise AudioDeviceError("a device was lost since this stream was opened")
+            devices.start_stream(stream, "output")
         except Exception:
             # A stream opened before the sound server restarted is dead: one fresh one before giving up.
             log.info("the output stream did not start; opening it again", exc_info=True)
@@ -161,9 +165,11 @@ class SoundDeviceSpeaker:
             try:
                 self._open_stream()
                 stream = self._stream
-                stream.start()
+                devices.start_stream(stream, "output")
             except Exception as exc:
                 self._drop_all()
+                stream, self._stream = self._stream, None
+                devices.close_stream(stream)
                 raise AudioDeviceError(f"the speaker could not be started: {exc}") from exc
         self.watch.running(stream)
 

@@ -316,14 +316,15 @@ def test_app_speaking_when_the_server_dies_keeps_the_reply_and_comes_back(
     sound.kill()
     finished = app.wait_for(ev.TurnFinished)
     lost = app.wait_for(ev.DeviceLost, lambda e: e.kind == "output")
-    app.wait_for(ev.DeviceLost, lambda e: e.kind == "input")
+    mic_lost = app.wait_for(ev.DeviceLost, lambda e: e.kind == "input")
     # One clear line, the reply whole on screen and in the history, the mic button showing it.
     assert finished.error == lost.message and lost.message.startswith("the speaker went away: ")
     assert finished.reply == STORY
     assert shared.messages[-1]["content"] == STORY
     assert any(isinstance(b, TextBlock) and STORY[:60] in b.text for b in app.window.chat.blocks)
     assert app.bridge.state is AppState.ERROR and not app.window.mic.isEnabled()
-    assert app.window.mic.toolTip() == app.bridge.tracker.error
+    assert app.window.mic.toolTip() == mic_lost.message  # the locale is English here
+    assert app.bridge.tracker.error in (mic_lost.message, lost.message)
     # The server returns: both devices are reopened with no restart, and the next turn works.
     sound.start()
     app.wait_for(ev.DeviceBack, lambda e: e.kind == "input")
