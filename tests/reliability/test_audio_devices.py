@@ -14,6 +14,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import signal
 import subprocess
 import sys
 import threading
@@ -77,6 +78,12 @@ class SoundServer:
     def pactl(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(["pactl", *args], env=self.env, capture_output=True, text=True, timeout=30)
 
+    def freeze(self) -> subprocess.Popen[bytes]:
+        """The sound server hangs (SIGSTOP): its clients' calls block; returns it to thaw later."""
+        assert self._server is not None
+        self._server.send_signal(signal.SIGSTOP)
+        return self._server
+
     def kill(self) -> None:
         """The sound server dies (as when PipeWire restarts after an update)."""
         assert self._server is not None
@@ -107,6 +114,8 @@ class SoundServer:
 
     def close(self) -> None:
         self._stop(self._drain)
+        if self._server is not None and self._server.poll() is None:
+            self._server.send_signal(signal.SIGCONT)
         self._stop(self._server)
 
     @staticmethod
@@ -200,6 +209,20 @@ def test_headless_listening_when_the_sound_server_dies_exits_with_one_line(
     assert not llm_server.requests
 
 
+@pytest.mark.fault("audio devices", "sound server frozen while headless listens (Korean locale): exit 1")
+def test_headless_listening_when_the_sound_server_hangs_exits_with_one_line_in_korean(
+        sound: SoundServer, tmp_path: Path, llm_server: ScriptedLLM) -> None:
+    run = Headless(["--input", "mic", "--output", "speaker", "-y", "--listen-timeout", "120", *_model(llm_server)],
+                   {**_user_env(tmp_path, sound), "LANG": "ko_KR.UTF-8"}, tmp_path)
+    assert run.listening.wait(180), "".join(run.errors)
+    sound.freeze()  # the callbacks stop; closing the stream would block for the client's timeout
+    code, _out, err = run.finish(timeout=60)
+    assert code == 1, err
+    lines = [line for line in err.splitlines() if line.startswith("oi-voice:")]
+    assert lines == ["oi-voice: 마이크 연결이 끊겼습니다: 오디오가 더 이상 들어오지 않습니다"], err
+    assert not any(noise in err for noise in NOISE), err
+
+
 @pytest.mark.fault("audio devices", "sink modules unloaded while headless speaks: exit 1, text kept")
 def test_headless_speaking_when_the_speaker_is_pulled_exits_with_the_reply_printed(
         sound: SoundServer, tmp_path: Path, llm_server: ScriptedLLM, utterance: Utterances) -> None:
@@ -271,6 +294,14 @@ class AppRun:
         assert event is not None
         return event
 
+    def story_cut_by(self, llm: ScriptedLLM, fault: Callable[[], object]) -> ev.TurnFinished:
+        """Ask for a long reply, bring ``fault`` about while it is said; the turn's end."""
+        llm.add(text(STORY))
+        self.bridge.send_text("tell me a story")
+        self.wait_for(ev.SpeakingStarted)
+        fault()
+        return self.wait_for(ev.TurnFinished)
+
     def push_to_talk(self, sound: SoundServer, wav: Path) -> ev.TurnFinished:
         """Hold the talk key, say ``wav`` into the microphone, let go; the turn's end."""
         start = len(self.events)
@@ -310,11 +341,7 @@ def test_app_speaking_when_the_server_dies_keeps_the_reply_and_comes_back(
     from oi_voice.ui.state import AppState
 
     app = app_run()
-    llm_server.add(text(STORY))
-    app.bridge.send_text("tell me a story")
-    app.wait_for(ev.SpeakingStarted)
-    sound.kill()
-    finished = app.wait_for(ev.TurnFinished)
+    finished = app.story_cut_by(llm_server, sound.kill)
     lost = app.wait_for(ev.DeviceLost, lambda e: e.kind == "output")
     mic_lost = app.wait_for(ev.DeviceLost, lambda e: e.kind == "input")
     # One clear line, the reply whole on screen and in the history, the mic button showing it.
@@ -371,11 +398,7 @@ def test_app_listening_when_the_server_dies_says_so_and_push_to_talk_works_again
 def test_app_follows_unplugged_devices_and_a_new_default(
         sound: SoundServer, app_run: Callable[[], AppRun], llm_server: ScriptedLLM, utterance: Utterances) -> None:
     app = app_run()
-    llm_server.add(text(STORY))
-    app.bridge.send_text("tell me a story")
-    app.wait_for(ev.SpeakingStarted)
-    sound.unplug()
-    finished = app.wait_for(ev.TurnFinished)
+    finished = app.story_cut_by(llm_server, sound.unplug)
     assert finished.error is not None and finished.error.startswith("the speaker went away: ")
     assert finished.reply == STORY
     sound.plug()
