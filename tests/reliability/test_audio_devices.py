@@ -262,7 +262,7 @@ def test_headless_speaking_when_the_speaker_is_pulled_exits_with_the_reply_print
 class AppRun:
     """The window and bridge around a voice session on the real microphone and speaker."""
 
-    def __init__(self, qtbot: object, interp: Interpreter) -> None:
+    def __init__(self, qtbot: object, interp: Interpreter, **config: object) -> None:
         from pytestqt.qtbot import QtBot
 
         from oi_voice.ui.bridge import Bridge
@@ -271,7 +271,7 @@ class AppRun:
 
         assert isinstance(qtbot, QtBot)
         self.qtbot = qtbot
-        self.session = VoiceSession(interp, VoiceConfig(confirm_by_voice=False))
+        self.session = VoiceSession(interp, VoiceConfig(confirm_by_voice=False, **config))  # type: ignore[arg-type]
         self.bridge = Bridge()
         self.window = MainWindow(self.bridge)
         qtbot.addWidget(self.window)
@@ -320,12 +320,12 @@ class AppRun:
 
 @pytest.fixture
 def app_run(qtbot: object, shared: Interpreter, llm_server: ScriptedLLM, tmp_path: Path,
-            monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], AppRun]]:
+            monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., AppRun]]:
     monkeypatch.setenv("OI_VOICE_DATA_DIR", str(tmp_path / "data"))
     made: list[AppRun] = []
 
-    def make() -> AppRun:
-        made.append(AppRun(qtbot, point_at(shared, llm_server.url, auto_run=True)))
+    def make(**config: object) -> AppRun:
+        made.append(AppRun(qtbot, point_at(shared, llm_server.url, auto_run=True), **config))
         return made[-1]
 
     yield make
@@ -335,7 +335,7 @@ def app_run(qtbot: object, shared: Interpreter, llm_server: ScriptedLLM, tmp_pat
 
 @pytest.mark.fault("audio devices", "sound server killed while the app speaks, then restarted")
 def test_app_speaking_when_the_server_dies_keeps_the_reply_and_comes_back(
-        sound: SoundServer, app_run: Callable[[], AppRun], llm_server: ScriptedLLM, shared: Interpreter,
+        sound: SoundServer, app_run: Callable[..., AppRun], llm_server: ScriptedLLM, shared: Interpreter,
         utterance: Utterances) -> None:
     from oi_voice.ui.chatview import TextBlock
     from oi_voice.ui.state import AppState
@@ -368,13 +368,13 @@ def test_app_speaking_when_the_server_dies_keeps_the_reply_and_comes_back(
         recording.stop()
 
 
-@pytest.mark.fault("audio devices", "microphone lost while push-to-talk is held (server killed), then back")
+@pytest.mark.fault("audio devices", "microphone chosen by name lost while push-to-talk is held, then back")
 def test_app_listening_when_the_server_dies_says_so_and_push_to_talk_works_again(
-        sound: SoundServer, app_run: Callable[[], AppRun], llm_server: ScriptedLLM,
+        sound: SoundServer, app_run: Callable[..., AppRun], llm_server: ScriptedLLM,
         utterance: Utterances) -> None:
     from oi_voice.ui.state import AppState
 
-    app = app_run()
+    app = app_run(input_device="pulse")  # chosen by name: the same device is reopened when it reappears
     notices: list[str] = []
     app.bridge.notice.connect(notices.append)
     app.bridge.press()
@@ -396,7 +396,7 @@ def test_app_listening_when_the_server_dies_says_so_and_push_to_talk_works_again
 
 @pytest.mark.fault("audio devices", "speaker unplugged and plugged back; default sink and source switched")
 def test_app_follows_unplugged_devices_and_a_new_default(
-        sound: SoundServer, app_run: Callable[[], AppRun], llm_server: ScriptedLLM, utterance: Utterances) -> None:
+        sound: SoundServer, app_run: Callable[..., AppRun], llm_server: ScriptedLLM, utterance: Utterances) -> None:
     app = app_run()
     finished = app.story_cut_by(llm_server, sound.unplug)
     assert finished.error is not None and finished.error.startswith("the speaker went away: ")
