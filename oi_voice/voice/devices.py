@@ -46,8 +46,10 @@ log = logging.getLogger("oi_voice.voice")
 Kind = Literal["input", "output"]
 
 #: Seconds without a callback after which a running stream counts as lost. Callbacks
-#: come every 15-65 ms here; a busy machine delays them by far less than this.
-STALL = 1.0
+#: come every 15-65 ms here. Only time in which the monitor itself ran on schedule counts:
+#: on a starved machine (load 15 on 2 cores, models loading) callbacks come seconds late,
+#: and a late monitor sees that it is the machine, not the device.
+STALL = 1.2
 #: Seconds a freshly opened stream may take for its first callback (the first stream
 #: after a sound server starts took ~2 s here).
 START_GRACE = 5.0
@@ -272,6 +274,9 @@ class StreamWatch:
         self._since: float | None = None  # when the stream was (re)started; None: not expected to run
         self._grace = START_GRACE
         self._last = 0.0
+        self._seen = 0.0  # the last beat the monitor saw
+        self._silent = 0.0  # on-schedule seconds without a beat
+        self._delivered = False  # a beat since the stream was (re)started
         self.closed = threading.Event()
 
     def beat(self, status: Any = None) -> None:
@@ -286,6 +291,7 @@ class StreamWatch:
         self.closed.clear()
         self._stream = stream
         self._grace = START_GRACE if fresh else STALL
+        self._seen, self._silent, self._delivered = self._last, 0.0, False
         self._since = time.monotonic()
         _monitor().add(self)
 
@@ -302,8 +308,9 @@ class StreamWatch:
         if _pa_lock.acquire(timeout=CLOSE_TIMEOUT):
             _pa_lock.release()
 
-    def check(self, now: float) -> AudioDeviceLost | None:
-        """Whether the running stream is lost (called by the monitor)."""
+    def check(self, credit: float) -> AudioDeviceLost | None:
+        """Whether the running stream is lost (called by the monitor, with the seconds since its
+        last look that count: 0 when the monitor itself ran late)."""
         stream, since = self._stream, self._since
         if stream is None or since is None or self.lost is not None:
             return None
@@ -313,10 +320,12 @@ class StreamWatch:
             active = False
         if not active and self._since is not None:
             return AudioDeviceLost(self.kind, "stopped", "the sound system ended its stream")
-        last = self._last if self._last >= since else since
-        limit = STALL if self._last >= since else self._grace
-        if now - last > limit:
-            return AudioDeviceLost(self.kind, "stalled", f"no audio for {now - last:.1f} s")
+        if self._last != self._seen:
+            self._seen, self._silent, self._delivered = self._last, 0.0, True
+            return None
+        self._silent += credit
+        if self._silent > (STALL if self._delivered else self._grace):
+            return AudioDeviceLost(self.kind, "stalled", f"no audio for {self._silent:.1f} s")
         return None
 
 
@@ -340,6 +349,7 @@ class _Monitor:
             self._watches.discard(watch)
 
     def _run(self) -> None:
+        looked = time.monotonic()
         while True:
             with self._lock:
                 watches = list(self._watches)
@@ -347,8 +357,10 @@ class _Monitor:
                     self._thread = None
                     return
             now = time.monotonic()
+            elapsed, looked = now - looked, now
+            credit = elapsed if elapsed <= 2 * TICK else 0.0  # late: the machine is starved, not the device
             for watch in watches:
-                lost = watch.check(now)
+                lost = watch.check(credit)
                 if lost is not None:
                     lose(watch, lost)
             time.sleep(TICK)  # a polling period, not a synchronisation
