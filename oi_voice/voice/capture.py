@@ -190,11 +190,11 @@ class Microphone:
             self._start()
 
     def _device_lost(self, error: AudioDeviceLost) -> Any:
-        self._lost = error  # read() raises it once: the capture thread learns of it
         stream, self._stream = self._stream, None
         while not self._queue.empty():  # what came before the loss is not news
             self._queue.get_nowait()
-        self.on_device(error)
+        self.on_device(error)  # said before the capture thread learns of it (and a turn ends)
+        self._lost = error  # read() raises it once
         return stream
 
     def _reopen(self) -> None:

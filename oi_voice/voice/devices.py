@@ -471,8 +471,9 @@ class DeviceStatus:
         if lost is None:
             self._emit(DeviceBack(kind))
             return
-        self._on_lost(kind)
+        # Said first: cutting speech may end the turn, and a headless run exits right after it.
         self._emit(DeviceLost(kind, lost.reason, lost.detail, str(lost)))
+        self._on_lost(kind)
 
     def mark(self) -> int:
         """A point to ask :meth:`lost_since` about (the start of a turn)."""

@@ -106,8 +106,8 @@ class SoundDeviceSpeaker:
         # The monitor's thread: no _ctl here (a start() stuck on a frozen server holds it).
         self._lost = error
         stream, self._stream = self._stream, None
+        self.on_device(error)  # said before the playbacks are released (and a turn ends)
         self._drop_all()
-        self.on_device(error)
         return stream
 
     def _reopen(self) -> None:

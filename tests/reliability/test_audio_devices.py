@@ -171,9 +171,16 @@ class Headless:
         self.proc = subprocess.Popen([*OI_VOICE, "--headless", *args], env=env, cwd=cwd, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.errors: list[str] = []
+        self.output: list[str] = []
         self.listening = threading.Event()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
+        self._readers = [threading.Thread(target=self._read, daemon=True),
+                         threading.Thread(target=self._read_output, daemon=True)]
+        for reader in self._readers:
+            reader.start()
+
+    def _read_output(self) -> None:
+        assert self.proc.stdout is not None
+        self.output.extend(self.proc.stdout)
 
     def _read(self) -> None:
         assert self.proc.stderr is not None
@@ -185,13 +192,14 @@ class Headless:
     def finish(self, timeout: float = 60) -> tuple[int, str, str]:
         """Wait for the exit (the test fails if it hangs); its code, stdout and stderr."""
         try:
-            out, _ = self.proc.communicate(timeout=timeout)
+            self.proc.wait(timeout)  # both pipes are read by this object's threads
         finally:
             if self.proc.poll() is None:
                 self.proc.kill()
                 self.proc.wait()
-        self._reader.join(10)
-        return self.proc.returncode, out, "".join(self.errors)
+        for reader in self._readers:
+            reader.join(10)
+        return self.proc.returncode, "".join(self.output), "".join(self.errors)
 
 
 @pytest.mark.fault("audio devices", "sound server killed while headless listens: exit 1, one line")
@@ -239,7 +247,7 @@ def test_headless_speaking_when_the_speaker_is_pulled_exits_with_the_reply_print
     code, out, err = run.finish(timeout=60)  # was: still there 30 s later
     assert code == 1, err + out
     lines = [line for line in err.splitlines() if line.startswith("oi-voice:")]
-    assert len(lines) == 1 and lines[0].startswith("oi-voice: the speaker went away: "), err
+    assert len(lines) == 1 and lines[0].startswith("oi-voice: the speaker went away: "), err + out
     assert not any(noise in err for noise in NOISE), err
     assert "assistant: " + STORY[:40] in out and "until the evening came again." in out, out
     # The device is back: the next run speaks again and succeeds.
