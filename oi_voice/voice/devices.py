@@ -16,9 +16,12 @@ What PortAudio 19.6 does here (ALSA host API through PulseAudio's ALSA plugin, m
 
 Hence: a :class:`StreamWatch` per device owner, fed by its callback (one store per
 block); one monitor thread that declares a running stream lost when it went inactive by
-itself or delivered nothing for :data:`STALL` s; dead streams closed on a helper thread
-with a timeout (abandoned when they hang); a recovery thread per lost device that
-reopens it with a growing pause, re-initialising PortAudio when no stream is open.
+itself or delivered nothing for :data:`STALL` s of the monitor's own on-schedule time;
+dead streams closed (and stale ones started) on a helper thread with a timeout,
+abandoned when they hang; a recovery thread per lost device that reopens it (the
+system's default, or the device named) with a growing pause, re-initialising PortAudio
+when its list lacks the device and no stream is open. Measured here: a killed server is
+noticed in 0.3 s and a frozen one in 0.4-1.3 s; a restarted one is back in 0.5-5 s.
 :func:`quiet_native_stderr` keeps PortAudio's and ALSA's C-level noise off the terminal
 (into the debug log) by pointing C's ``stderr`` stream at a filter; Python's own
 ``sys.stderr`` and child processes keep the real fd 2.
@@ -424,15 +427,6 @@ def _recover(watch: StreamWatch, error: AudioDeviceLost) -> None:
         log.info("the %s is back", "microphone" if watch.kind == "input" else "speaker")
         watch.on_back()
         return
-
-
-def translate_portaudio(sd: ModuleType, kind: Kind, exc: BaseException) -> AudioDeviceError:
-    """A PortAudio error met on a device that had worked, as our error."""
-    if isinstance(exc, AudioDeviceError):
-        return exc
-    if isinstance(exc, sd.PortAudioError):
-        return AudioDeviceLost(kind, "error", str(exc))
-    return AudioDeviceLost(kind, "error", f"{type(exc).__name__}: {exc}")
 
 
 # --- a session's devices ---------------------------------------------------------------------
