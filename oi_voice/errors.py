@@ -89,5 +89,21 @@ class AudioDeviceError(OIVoiceError):
     """A microphone or speaker is missing, busy or unusable."""
 
 
+class AudioDeviceLost(AudioDeviceError):
+    """A microphone or speaker that was working went away (unplugged, the sound server died).
+
+    ``kind`` is "input" or "output"; ``reason`` says how it was noticed ("stopped": its stream
+    ended by itself, "stalled": it stopped delivering audio, "error": the audio library failed);
+    ``detail`` is the library's own words, if any.
+    """
+
+    def __init__(self, kind: str, reason: str, detail: str = "") -> None:
+        what = "microphone" if kind == "input" else "speaker"
+        super().__init__(f"the {what} went away: {detail or reason}")
+        self.kind = kind
+        self.reason = reason
+        self.detail = detail
+
+
 class AudioFileError(OIVoiceError):
     """An audio file could not be read or has an unusable format."""

@@ -7,7 +7,8 @@ One spoken turn end to end: speech -> transcript -> model -> approval -> run -> 
 answer, printing the transcript, the code, its output, the reply and a latency line.
 The model, profile and voice flags are derived from the settings schema, like ``oi``'s
 (:mod:`oi_voice.frontend.config`). Errors are one line on stderr, never a traceback.
-Exit codes: 0 done; 1 the turn failed (nothing heard, a model error, no microphone);
+Exit codes: 0 done; 1 the turn failed (nothing heard, a model error, no microphone, the
+microphone or speaker went away: one line says which, at once);
 2 a usage, file or settings error; 130 Ctrl-C.
 """
 
@@ -20,7 +21,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from oi_voice.errors import AudioDeviceError, AudioFileError, ConfigError, OIVoiceError
+from oi_voice.errors import AudioDeviceError, AudioDeviceLost, AudioFileError, ConfigError, OIVoiceError
 from oi_voice.frontend.config import Parser, add_profile_flags, add_setting_flags
 from oi_voice.frontend.runtime import EXIT_FAILED, EXIT_OK, EXIT_USAGE, exit_code_of
 from oi_voice.settings import SCHEMA, Schema
@@ -156,6 +157,10 @@ class _Printer:
                 self._line(event.latency.line())
             elif isinstance(event, ev.VoiceError):
                 _fail(event.message)
+            elif isinstance(event, ev.DeviceLost):
+                from oi_voice.frontend.messages import device_message
+
+                _fail(device_message(event.kind, event.reason, event.detail))
             elif isinstance(event, ev.VoiceNotice):
                 self._line(f"note: {event.message}")
             elif isinstance(event, ev.TurnEvent) and isinstance(event.event, Progress):
@@ -243,7 +248,10 @@ def _turn(args: argparse.Namespace, owner: Interpreter, config: VoiceConfig, aud
         session.wait_ready()
         if from_mic:
             print("Listening... speak now.", file=sys.stderr, flush=True)
-            result = session.listen_turn(args.listen_timeout)
+            try:
+                result = session.listen_turn(args.listen_timeout)
+            except AudioDeviceLost:
+                return EXIT_FAILED  # the DeviceLost event's line said so
             if result is None:
                 _fail(f"no speech heard within {args.listen_timeout:.0f} s")
                 return EXIT_FAILED

@@ -14,11 +14,17 @@ from typing import Final
 from oi_voice.core.language import Language
 from oi_voice.voice.lang import system_language
 
-__all__ = ["MESSAGES", "language_of", "message"]
+__all__ = ["MESSAGES", "device_message", "language_of", "message"]
 
 MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
     "en": {
         "error": "Error: {text}",
+        "microphone_lost": "the microphone went away: {detail}",
+        "speaker_lost": "the speaker went away: {detail}",
+        "microphone_back": "the microphone is back",
+        "speaker_back": "the speaker is back",
+        "device_stopped": "the sound system ended its stream",
+        "device_stalled": "it stopped delivering audio",
         "profile_error": "profile error: {text}",
         "settings_error": "settings error: {text}",
         "empty_stdin": "nothing to send: standard input was empty",
@@ -45,6 +51,12 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
     },
     "zh": {
         "error": "错误：{text}",
+        "microphone_lost": "麦克风断开了：{detail}",
+        "speaker_lost": "扬声器断开了：{detail}",
+        "microphone_back": "麦克风已恢复",
+        "speaker_back": "扬声器已恢复",
+        "device_stopped": "声音系统结束了它的音频流",
+        "device_stalled": "它不再传送音频",
         "profile_error": "配置文件错误：{text}",
         "settings_error": "设置错误：{text}",
         "empty_stdin": "没有可发送的内容：标准输入是空的",
@@ -71,6 +83,12 @@ MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
     },
     "ko": {
         "error": "오류: {text}",
+        "microphone_lost": "마이크 연결이 끊겼습니다: {detail}",
+        "speaker_lost": "스피커 연결이 끊겼습니다: {detail}",
+        "microphone_back": "마이크가 다시 연결되었습니다",
+        "speaker_back": "스피커가 다시 연결되었습니다",
+        "device_stopped": "사운드 시스템이 오디오 스트림을 끝냈습니다",
+        "device_stalled": "오디오가 더 이상 들어오지 않습니다",
         "profile_error": "프로필 오류: {text}",
         "settings_error": "설정 오류: {text}",
         "empty_stdin": "보낼 내용이 없습니다: 표준 입력이 비어 있습니다",
@@ -111,3 +129,14 @@ def message(key: str, language: Language | None = None, **values: object) -> str
     """The message ``key`` in ``language`` (default: the system locale's), with ``values`` filled in."""
     table = MESSAGES.get(language or system_language(), MESSAGES["en"])
     return table.get(key, MESSAGES["en"][key]).format(**values)
+
+
+def device_message(kind: str, reason: str | None = None, detail: str = "", language: Language | None = None) -> str:
+    """The line for a microphone (``kind`` "input") or speaker ("output") that went away
+    (``reason`` "stopped", "stalled" or "error" with the library's ``detail``), or, with no
+    ``reason``, that is back."""
+    what = "microphone" if kind == "input" else "speaker"
+    if reason is None:
+        return message(f"{what}_back", language)
+    words = message(f"device_{reason}", language) if reason in ("stopped", "stalled") else detail or reason
+    return message(f"{what}_lost", language, detail=words)

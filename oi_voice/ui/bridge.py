@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from oi_voice.core.approval import Decision
-from oi_voice.errors import AudioDeviceError, OIVoiceError
+from oi_voice.errors import AudioDeviceError, AudioDeviceLost, OIVoiceError
 from oi_voice.ui.state import AppState, StateTracker
 from oi_voice.voice import events as ev
 
@@ -37,6 +37,18 @@ log = logging.getLogger("oi_voice.ui")
 #: Builds the Interpreter and the voice session (on the start-up thread); it may
 #: report progress with the callable it is given.
 SessionFactory = Callable[[Callable[[str], None]], "VoiceSession"]
+
+
+def _device_words(event: ev.DeviceLost | AudioDeviceLost) -> str:
+    """A lost device's line in the app's language."""
+    from oi_voice.frontend.messages import device_message, language_of
+    from oi_voice.ui.i18n import current
+
+    return device_message(event.kind, event.reason, event.detail, language_of(current()))
+
+
+def _audio_words(exc: AudioDeviceError) -> str:
+    return _device_words(exc) if isinstance(exc, AudioDeviceLost) else str(exc)
 
 
 class Bridge(QObject):
@@ -61,7 +73,7 @@ class Bridge(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session: VoiceSession | None = None
-        self.tracker = StateTracker()
+        self.tracker = StateTracker(device_words=_device_words)
         self._unsubscribe: Callable[[], None] | None = None
         self._hands_free: threading.Event | None = None
         self._closed = False
@@ -163,7 +175,7 @@ class Bridge(QObject):
         try:
             session.press()
         except AudioDeviceError as exc:
-            self.notice.emit(f"{exc}")
+            self.notice.emit(_audio_words(exc))
 
     def release(self) -> None:
         """Push-to-talk up: what was said becomes a turn."""
@@ -173,7 +185,7 @@ class Bridge(QObject):
         try:
             session.release()
         except AudioDeviceError as exc:
-            self.notice.emit(f"{exc}")
+            self.notice.emit(_audio_words(exc))
 
     def cancel_recording(self) -> None:
         """Push-to-talk up without sending (the mic button was clicked, not held)."""

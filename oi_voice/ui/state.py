@@ -8,7 +8,8 @@ Qt, so the rules can be read (and tested) on their own.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from oi_voice.core.events import ConfirmationRequest, ConsoleEnd, ConsoleStart, EngineEvent
 from oi_voice.settings import QT_TRANSLATE_NOOP
@@ -53,6 +54,10 @@ class StateTracker:
     state: AppState = AppState.IDLE
     #: The last error's message while the state is ERROR.
     error: str = ""
+    #: The devices that went away ("input", "output") and are not back yet.
+    away: set[str] = field(default_factory=set)
+    #: The words for a lost device (the app passes its language's).
+    device_words: Callable[[ev.DeviceLost], str] = lambda event: event.message
     _in_turn: bool = False
 
     def feed(self, event: ev.VoiceEvent) -> AppState | None:
@@ -64,6 +69,8 @@ class StateTracker:
         return new
 
     def _next(self, event: ev.VoiceEvent) -> AppState | None:
+        if self.away and isinstance(event, ev.ListeningStarted | ev.SpeechEnded | ev.NothingHeard | ev.Interrupted):
+            return None  # a device is away: that stays shown until it is back
         if isinstance(event, ev.ListeningStarted):
             return AppState.LISTENING
         if isinstance(event, ev.SpeechEnded):
@@ -83,11 +90,23 @@ class StateTracker:
             # Speech plays while the model still writes; running code and a pending
             # approval matter more to the user than the fact that it talks.
             return None if self.state in (AppState.RUNNING, AppState.APPROVAL) else AppState.SPEAKING
+        if isinstance(event, ev.DeviceLost):
+            self.away.add(event.kind)
+            self.error = self.device_words(event)
+            return AppState.ERROR
+        if isinstance(event, ev.DeviceBack):
+            self.away.discard(event.kind)
+            if self.away or self.state is not AppState.ERROR:
+                return None
+            self.error = ""
+            return AppState.IDLE if not self._in_turn else AppState.THINKING
         if isinstance(event, (ev.TurnError, ev.VoiceError)):
             self.error = event.message
             return AppState.ERROR
         if isinstance(event, ev.TurnFinished):
             self._in_turn = False
+            if self.away:
+                return AppState.ERROR
             if event.error:
                 self.error = event.error
                 return AppState.ERROR

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from oi_voice.core.approval import Decision
 from oi_voice.core.events import ConfirmationRequest
 from oi_voice.frontend.approval import auto_run_warning
-from oi_voice.frontend.messages import language_of
+from oi_voice.frontend.messages import device_message, language_of
 from oi_voice.ui.approval import ApprovalDialog
 from oi_voice.ui.bridge import Bridge
 from oi_voice.ui.chatview import ChatView, OutputBlock, TextBlock
@@ -491,8 +491,25 @@ class MainWindow(QMainWindow):
             self.chat.add_notice(event.message, "error")
         elif isinstance(event, ev.VoiceNotice):
             self.chat.add_notice(event.message)
+        elif isinstance(event, ev.DeviceLost | ev.DeviceBack):
+            self._device_changed(event)
         elif isinstance(event, ev.TurnFinished):
             self._finished(event)
+
+    def _device_changed(self, event: ev.DeviceLost | ev.DeviceBack) -> None:
+        """A device went away or came back: say so, and show it on the mic button."""
+        language = language_of(current())
+        lost = isinstance(event, ev.DeviceLost)
+        if isinstance(event, ev.DeviceLost):
+            line = device_message(event.kind, event.reason, event.detail, language)
+            self.chat.add_notice(line, "error")
+        else:
+            line = ""
+            self.chat.add_notice(device_message(event.kind, language=language))
+        if event.kind == "input":
+            self.mic.setEnabled(not lost)
+            self.mic.setToolTip(line)
+        log.info("device %s: %s", event.kind, "lost" if isinstance(event, ev.DeviceLost) else "back")
 
     def _ask(self, content: dict[str, object]) -> None:
         id_ = str(content.get("id"))

@@ -27,7 +27,8 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from oi_voice.errors import AudioDeviceError
+from oi_voice.errors import AudioDeviceError, AudioDeviceLost
+from oi_voice.voice import devices
 from oi_voice.voice.audio import SAMPLE_RATE, Samples, StreamResampler, level, load_audio_file, to_float
 from oi_voice.voice.events import LevelChanged, SpeechEnded, SpeechStarted, VoiceEvent
 
@@ -50,6 +51,7 @@ def sounddevice() -> ModuleType:
         raise AudioDeviceError(f"audio is unavailable: PortAudio is not installed ({exc})") from exc
     except ImportError as exc:
         raise AudioDeviceError("audio is unavailable: install oi-voice[voice] (sounddevice)") from exc
+    devices.quiet_native_stderr()  # PortAudio's and ALSA's C-level noise stays off the terminal
     return sd
 
 
@@ -176,9 +178,30 @@ class Microphone:
         self._resampler: StreamResampler | None = None
         self.first_block = threading.Event()
         self.overflows = 0
+        #: Set by the owner: called with an AudioDeviceLost, then with None when the microphone is back.
+        self.on_device: Callable[[AudioDeviceLost | None], None] = lambda _lost: None
+        self._lost: AudioDeviceLost | None = None
+        self.watch = devices.StreamWatch("input", on_lost=self._device_lost, reopen=self._reopen,
+                                         on_back=lambda: self.on_device(None), device=device)
 
     def start(self) -> None:
         """Open the input stream; AudioDeviceError if the microphone is missing or busy."""
+        with devices.portaudio_lock():
+            self._start()
+
+    def _device_lost(self, error: AudioDeviceLost) -> Any:
+        stream, self._stream = self._stream, None
+        while not self._queue.empty():  # what came before the loss is not news
+            self._queue.get_nowait()
+        self.on_device(error)  # said before the capture thread learns of it (and a turn ends)
+        self._lost = error  # read() raises it once
+        return stream
+
+    def _reopen(self) -> None:
+        self._resampler = None
+        self._start()
+
+    def _start(self) -> None:
         sd = sounddevice()
         index = resolve_device(self.device, "input")
         try:
@@ -203,14 +226,16 @@ class Microphone:
         except sd.PortAudioError as exc:
             self._close_stream()
             raise AudioDeviceError(f"the {self.name} could not be started (busy?): {exc}") from exc
+        self.watch.running(self._stream)
 
     def _open(self, sd: ModuleType, index: int | None, rate: int) -> Any:
         block = self.block if rate == SAMPLE_RATE else int(self.block * rate / SAMPLE_RATE)
-        return sd.InputStream(samplerate=rate, channels=1, dtype="int16", blocksize=block,
-                              device=index, callback=self._callback, latency="low")
+        return devices.opened(sd.InputStream(samplerate=rate, channels=1, dtype="int16", blocksize=block,
+                                             device=index, callback=self._callback, latency="low"))
 
     def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
         # PortAudio's thread: copy and go. Anything slow here drops audio.
+        self.watch.beat(status)
         if status:
             self.overflows += 1
         try:
@@ -221,7 +246,14 @@ class Microphone:
             self.first_block.set()
 
     def read(self, timeout: float) -> Samples | None:
-        """The next block as float32 at 16 kHz, or None after ``timeout`` seconds."""
+        """The next block as float32 at 16 kHz, or None after ``timeout`` seconds.
+
+        Raises AudioDeviceLost once when the microphone went away; it is reopened on its
+        own, and blocks come again once it is back.
+        """
+        lost, self._lost = self._lost, None
+        if lost is not None:
+            raise lost
         try:
             raw = self._queue.get(timeout=timeout)
         except queue.Empty:
@@ -232,17 +264,14 @@ class Microphone:
         return samples
 
     def stop(self) -> None:
-        """Stop and close the stream."""
+        """Stop and close the stream (and stop reopening a lost one)."""
+        self.watch.close()
         self._close_stream()
 
     def _close_stream(self) -> None:
+        self.watch.idle()
         stream, self._stream = self._stream, None
-        if stream is not None:
-            try:
-                stream.abort()
-                stream.close()
-            except Exception:  # the device may already be gone; closing must not raise
-                log.debug("closing the input stream failed", exc_info=True)
+        devices.close_stream(stream)  # off-thread, bounded: a dead device's close can hang
 
 
 class WavSource:
@@ -538,6 +567,11 @@ class Capture:
         while self._running.is_set():
             try:
                 block = self.source.read(0.2)
+            except AudioDeviceLost as exc:  # reopened on its own: keep reading, blocks come back with it
+                self.error = exc
+                with self._cond:
+                    self._cond.notify_all()
+                continue
             except Exception as exc:  # a device that vanished mid-stream
                 log.warning("audio input failed: %s", exc)
                 self.error = exc
@@ -546,6 +580,8 @@ class Capture:
                 return
             if block is None or block.size == 0:
                 continue
+            if isinstance(self.error, AudioDeviceLost):
+                self.error = None
             self.blocks += 1
             if not self.first_block.is_set():
                 self.first_block.set()

@@ -240,6 +240,23 @@ class VoiceError(VoiceEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class DeviceLost(VoiceEvent):
+    """The microphone ("input") or the speaker ("output") went away; it is reopened on its own."""
+
+    kind: str  # "input" | "output"
+    reason: str  # "stopped" | "stalled" | "error"
+    detail: str
+    message: str  # the English line ("the microphone went away: ...")
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceBack(VoiceEvent):
+    """A lost microphone or speaker was reopened (the system's default, or the one chosen by name)."""
+
+    kind: str  # "input" | "output"
+
+
+@dataclass(frozen=True, slots=True)
 class VoiceNotice(VoiceEvent):
     """Something the user should know about the voice, said once (no good voice for a language)."""
 

@@ -40,10 +40,11 @@ from oi_voice.core.events import (
     MessageStart,
     Progress,
 )
-from oi_voice.errors import AudioDeviceError
+from oi_voice.errors import AudioDeviceError, AudioDeviceLost
 from oi_voice.settings import Record
 from oi_voice.voice.capture import AudioSource, Capture, Listener, Microphone, Utterance
 from oi_voice.voice.confirm import SpokenConfirmation
+from oi_voice.voice.devices import DeviceStatus
 from oi_voice.voice.events import (
     CodeReady,
     ConfirmationAnswered,
@@ -145,6 +146,8 @@ class VoiceSession:
         self._lock = threading.Lock()
         self._active_turns = 0
         self._started = False
+        #: Which device is away; a lost speaker cuts what is being said (the turn's text goes on).
+        self.devices = DeviceStatus(self.events.emit, self._device_lost)
 
     # -- lifetime --------------------------------------------------------------------------
 
@@ -167,6 +170,7 @@ class VoiceSession:
             try:
                 device_speaker = SoundDeviceSpeaker(self.config.output_device)
                 device_speaker.open()
+                self.devices.attach(device_speaker, "output")
                 speaker = device_speaker
             except AudioDeviceError as exc:
                 self.speaker_error = str(exc)
@@ -181,6 +185,7 @@ class VoiceSession:
         if source is None and self._want_microphone:
             source = Microphone(self.config.input_device)
         if source is not None:
+            self.devices.attach(source, "input")
             capture = Capture(source, preroll=self.config.preroll, vad_silence=self.config.vad_silence,
                               on_event=self.events.emit)
             try:
@@ -216,7 +221,12 @@ class VoiceSession:
             self.capture.close()
         if self.speech is not None:
             self.speech.close()
+            _settle(self.speech)
         self.stt.close()
+
+    def _device_lost(self, kind: str) -> None:
+        if kind == "output" and self.speech is not None:
+            self.speech.stop()  # what was queued for the lost speaker is dropped, not retried
 
     def _error(self, message: str) -> None:
         log.warning("%s", message)
@@ -257,6 +267,8 @@ class VoiceSession:
     def _require_capture(self) -> Capture:
         if self.capture is None:
             raise AudioDeviceError(self.microphone_error or "no microphone is open; typed chat still works")
+        if "input" in self.devices.away:
+            raise self.devices.away["input"]  # until it is back
         return self.capture
 
     def press(self) -> None:
@@ -269,7 +281,14 @@ class VoiceSession:
 
     def release(self) -> threading.Thread:
         """Push-to-talk up: the utterance becomes a turn on a worker thread (returned)."""
-        utterance = self._require_capture().release()
+        if self.capture is None:
+            self._require_capture()
+        capture = self.capture
+        assert capture is not None
+        lost = self.devices.away.get("input") or capture.error
+        utterance = capture.release()
+        if isinstance(lost, AudioDeviceLost):
+            raise lost  # what was recorded ends where the microphone went: no turn
         return self._start_thread(lambda: self.run_utterance(utterance))
 
     @property
@@ -308,6 +327,8 @@ class VoiceSession:
         self.events.emit(ListeningStarted("hands-free"))
         utterance = capture.listen(timeout, cancel)
         if utterance is None:
+            if isinstance(capture.error, AudioDeviceLost):
+                raise capture.error
             if capture.error is not None:
                 raise AudioDeviceError(f"the microphone stopped working: {capture.error}")
             self.events.emit(NothingHeard("no speech before the timeout"))
@@ -372,6 +393,7 @@ class VoiceSession:
 
     def _run_turn(self, text: str, latency: Latency, cancel: threading.Event) -> TurnResult:
         turn_id = next(_turn_ids)
+        devices_mark = self.devices.mark()
         speech = self.speech
         epoch = speech.epoch if speech is not None else 0
         result = TurnResult(text)
@@ -411,6 +433,9 @@ class VoiceSession:
             while not cancel.is_set() and not speech.wait_idle_quick(0.2):
                 pass
         result.cancelled = cancel.is_set()
+        lost = self.devices.lost_since(devices_mark)
+        if lost is not None and not result.error:
+            result.error = str(lost)  # the reply's text is whole; the turn ends with the device's line
         first_audio = speech.first_audio(turn_id) if speech is not None else None
         result.latency = Latency(latency.speech_end, latency.transcript, consumer.first_token, first_audio)
         log.info("%s", result.latency.line())
@@ -420,7 +445,7 @@ class VoiceSession:
     # -- used by the turn consumer ---------------------------------------------------------
 
     def _say(self, text: str, epoch: int, turn_id: int) -> bool:
-        if self.speech is None:
+        if self.speech is None or "output" in self.devices.away:
             return False
         return self.speech.say(text, epoch, tag=turn_id)
 
@@ -428,6 +453,15 @@ class VoiceSession:
         if self._answers is not None:
             return self._answers
         return self.capture
+
+
+def _settle(speech: SpeechQueue) -> None:
+    """Wait (bounded) for a sentence still being synthesized after speech was cut (a lost speaker):
+    a daemon thread inside the voice's C++ when the process exits aborts it."""
+    try:
+        speech.synthesizer.submit(".").result(timeout=10)  # the worker takes jobs in order
+    except Exception:  # a broken or stuck voice: nothing more to wait for
+        log.debug("the synthesizer did not settle", exc_info=True)
 
 
 def _drain_until_end(chunks: queue.Queue[Any], timeout: float) -> None:

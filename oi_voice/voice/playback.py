@@ -13,12 +13,14 @@ import collections
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
-from oi_voice.errors import AudioDeviceError
+from oi_voice.errors import AudioDeviceError, AudioDeviceLost
+from oi_voice.voice import devices
 from oi_voice.voice.audio import Samples, resample, write_wav
 from oi_voice.voice.capture import resolve_device, sounddevice
 from oi_voice.voice.tts_base import TTS_RATE, Clip
@@ -88,22 +90,48 @@ class SoundDeviceSpeaker:
         self._lock = threading.Lock()  # the clip queue (shared with the audio callback)
         self._ctl = threading.Lock()  # opening, starting and aborting the stream
         self._queue: collections.deque[list[Any]] = collections.deque()  # [playback, samples, position]
+        #: Set by the owner: called with an AudioDeviceLost, then with None when the speaker is back.
+        self.on_device: Callable[[AudioDeviceLost | None], None] = lambda _lost: None
+        self._lost: AudioDeviceLost | None = None
+        self._opened_at = 0
+        self.watch = devices.StreamWatch("output", on_lost=self._device_lost, reopen=self._reopen,
+                                         on_back=lambda: self.on_device(None), device=device)
 
     def open(self) -> None:
         """Open the output stream now (AudioDeviceError when there is no usable speaker)."""
         with self._ctl:
             self._open_locked()
 
+    def _device_lost(self, error: AudioDeviceLost) -> Any:
+        # The monitor's thread: no _ctl here (a start() stuck on a frozen server holds it).
+        self._lost = error
+        stream, self._stream = self._stream, None
+        self.on_device(error)  # said before the playbacks are released (and a turn ends)
+        self._drop_all()
+        return stream
+
+    def _reopen(self) -> None:
+        with self._ctl:
+            if self._stream is None:
+                self._open_stream()
+            self._lost = None
+
     def _open_locked(self) -> None:
-        if self._stream is not None:
-            return
+        if self._lost is not None:
+            raise self._lost  # the recovery thread reopens it; a frozen server must not block play()
+        if self._stream is None:
+            self._open_stream()
+
+    def _open_stream(self) -> None:
         sd = sounddevice()
         index = resolve_device(self.device, "output")
         try:
             # 100 ms of buffer: "low" underruns when the machine is busy, and a cut does not
             # wait for the buffer (abort() drops it).
-            self._stream = sd.OutputStream(samplerate=self.rate, channels=1, dtype="float32", device=index,
-                                           callback=self._callback, latency=0.1)
+            self._opened_at = devices.losses()
+            with devices.portaudio_lock():
+                self._stream = devices.opened(sd.OutputStream(samplerate=self.rate, channels=1, dtype="float32",
+                                                              device=index, callback=self._callback, latency=0.1))
         except sd.PortAudioError as exc:
             raise AudioDeviceError(f"the speaker could not be opened (missing or busy): {exc}") from exc
         self.latency = float(self._stream.latency)
@@ -120,15 +148,34 @@ class SoundDeviceSpeaker:
             with self._lock:
                 self._queue.append([playback, samples.astype(np.float32), 0])
             if not self._stream.active:
-                try:
-                    self._stream.start()
-                except Exception as exc:
-                    self._drop_all()
-                    raise AudioDeviceError(f"the speaker could not be started: {exc}") from exc
+                self._start_locked()
         return playback
+
+    def _start_locked(self) -> None:
+        stream = self._stream
+        try:
+            if self._opened_at != devices.losses():
+                raise AudioDeviceError("a device was lost since this stream was opened")
+            devices.start_stream(stream, "output")
+        except Exception:
+            # A stream opened before the sound server restarted is dead: one fresh one before giving up.
+            log.info("the output stream did not start; opening it again", exc_info=True)
+            self._stream = None
+            devices.close_stream(stream)
+            try:
+                self._open_stream()
+                stream = self._stream
+                devices.start_stream(stream, "output")
+            except Exception as exc:
+                self._drop_all()
+                stream, self._stream = self._stream, None
+                devices.close_stream(stream)
+                raise AudioDeviceError(f"the speaker could not be started: {exc}") from exc
+        self.watch.running(stream)
 
     def _callback(self, outdata: Any, frames: int, time_info: Any, status: Any) -> None:
         # PortAudio's thread: copy queued samples, nothing else.
+        self.watch.beat(status)
         out = outdata[:, 0]
         filled = 0
         with self._lock:
@@ -152,6 +199,7 @@ class SoundDeviceSpeaker:
         self._drop_all()
         with self._ctl:
             if self._stream is not None and self._stream.active:
+                self.watch.idle()
                 try:
                     self._stream.abort()  # unlike stop(), does not play out the buffers
                 except Exception:
@@ -170,21 +218,19 @@ class SoundDeviceSpeaker:
             with self._lock:
                 busy = bool(self._queue)
             if not busy and self._stream is not None and self._stream.active:
+                self.watch.idle()
                 try:
                     self._stream.stop()
                 except Exception:
                     log.debug("stopping the output stream failed", exc_info=True)
 
     def close(self) -> None:
-        """Cut and close the stream."""
+        """Cut and close the stream (and stop reopening a lost one)."""
+        self.watch.close()
         self.stop()
         with self._ctl:
             stream, self._stream = self._stream, None
-        if stream is not None:
-            try:
-                stream.close()
-            except Exception:
-                log.debug("closing the output stream failed", exc_info=True)
+        devices.close_stream(stream)  # off-thread, bounded: a dead device's close can hang
 
 
 class WavFileSpeaker:
