@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from oi_voice.errors import (
     AudioDeviceError,
+    AudioDeviceLost,
     AudioFileError,
     BusyError,
     ComputerError,
@@ -33,6 +34,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AudioDeviceError",
+    "AudioDeviceLost",
     "AudioFileError",
     "BusyError",
     "ComputerError",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -425,3 +426,20 @@ def test_ruby_unicode_and_invalid_bytes() -> None:
         assert text(events) == "grüße ✓\nx\ufffdy\n"
 
     run_async(RubyLanguage(), test)
+
+
+def test_a_run_gets_no_blocked_signals_from_the_thread_that_starts_it() -> None:
+    # PortAudio blocks SIGPIPE in the thread that initialises it; a run must not inherit that:
+    # `yes | head` ends quietly in a terminal ("Broken pipe" was printed once sounddevice was imported).
+    async def test(shell: ShellLanguage) -> None:
+        events = await collect(shell, "yes 0123456789abcdefghi | head -n 3; grep SigBlk /proc/self/status")
+        assert finished(events).status == "ok"
+        lines = text(events).splitlines()
+        assert lines[:3] == ["0123456789abcdefghi"] * 3 and "Broken pipe" not in text(events), lines
+        assert lines[3].split() == ["SigBlk:", "0000000000000000"], lines
+
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGPIPE})
+    try:
+        run_async(ShellLanguage(), test)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)

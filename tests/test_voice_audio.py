@@ -7,6 +7,8 @@ on the session's events, on processes, or on conditions with generous timeouts.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -219,3 +221,17 @@ def test_stop_cuts_speech_at_once_and_nothing_queued_plays_later(pulse: Pulse, s
     tail = recording.audio(since=cut_at + 0.5)
     assert idle_at < cut_at + 0.5 or tail.size == 0 or float(np.sqrt(np.mean(tail * tail))) < 0.01
     assert "later" not in words(stt.transcribe(recording.audio()).text)
+
+
+def test_loading_portaudio_leaves_the_threads_signal_mask_as_it_was(pulse: Pulse) -> None:
+    # PortAudio's initialisation (ALSA's PulseAudio plugin) blocks SIGPIPE in its thread; every
+    # thread started later, and every program they start, would inherit it.
+    probe = ("import signal\n"
+             "from oi_voice.voice import capture, devices\n"
+             "sd = capture.sounddevice()\n"
+             "print(sorted(signal.pthread_sigmask(signal.SIG_BLOCK, set())))\n"
+             "devices.refresh_devices(sd)\n"
+             "print(sorted(signal.pthread_sigmask(signal.SIG_BLOCK, set())))\n")
+    done = subprocess.run([sys.executable, "-c", probe], env=pulse.env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["[]", "[]"], done.stdout

@@ -133,17 +133,23 @@ def describe_exit(returncode: int | None) -> str:
     return f"exit code {returncode}"
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: be killed when oi_voice dies, however it dies.
+def _prepare_child() -> None:
+    """In the child, before exec: no blocked signals, and (Linux) be killed when oi_voice dies.
 
-    A busy interpreter never reads the EOF of its control pipe, so without this a
+    The signal mask is inherited through exec, and the thread that starts a run may have
+    signals blocked by a library (seen: SIGPIPE blocked in the test process made
+    ``yes | head`` print "yes: standard output: Broken pipe", which in a terminal it never does).
+
+    A busy interpreter never reads the EOF of its control pipe, so without the death signal a
     killed oi_voice could leave a driver spinning forever (seen: an orphaned node
     driver at 100 % CPU after a test process was killed).
     """
-    import ctypes
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+    if sys.platform == "linux":
+        import ctypes
 
-    pr_set_pdeathsig = 1
-    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 class ChildProcess:
@@ -170,7 +176,7 @@ class ChildProcess:
             start_new_session=True,
             pass_fds=tuple(pass_fds),
             close_fds=True,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            preexec_fn=_prepare_child if os.name == "posix" else None,
         )
         self.pid = self._proc.pid
         self.exited = asyncio.Event()

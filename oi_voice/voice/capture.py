@@ -46,7 +46,8 @@ LEAD_IN = 0.5
 def sounddevice() -> ModuleType:
     """The sounddevice module; AudioDeviceError when PortAudio itself is missing."""
     try:
-        import sounddevice as sd
+        with devices.signal_mask_kept():  # importing it initialises PortAudio
+            import sounddevice as sd
     except OSError as exc:  # the Linux wheel needs the system's libportaudio2
         raise AudioDeviceError(f"audio is unavailable: PortAudio is not installed ({exc})") from exc
     except ImportError as exc:
@@ -356,6 +357,10 @@ class StreamingVad:
     CONTEXT = 64
 
     def __init__(self) -> None:
+        # The package first: importing faster_whisper.vad takes that module's import lock before
+        # its parent's, so with the speech model loading faster_whisper on another thread (whose
+        # __init__ imports .vad) the two imports deadlock ("deadlock detected by _ModuleLock").
+        import faster_whisper  # noqa: F401
         from faster_whisper.vad import get_vad_model
 
         self._session = get_vad_model().session

@@ -35,10 +35,11 @@ import ctypes
 import logging
 import os
 import re
+import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any, Literal
 
@@ -246,8 +247,25 @@ def refresh_devices(sd: ModuleType) -> bool:
                 return False
         # The pair sounddevice itself offers; our stderr filter takes the probe noise.
         sd._terminate()
-        sd._initialize()
+        with signal_mask_kept():
+            sd._initialize()
         return True
+
+
+@contextlib.contextmanager
+def signal_mask_kept() -> Iterator[None]:
+    """Restore the calling thread's signal mask afterwards: PortAudio's initialisation (ALSA's
+    PulseAudio plugin) blocks SIGPIPE in the thread that runs it, and threads started later
+    inherit the mask, as do the programs they start: ``yes | head`` in a code run printed
+    "Broken pipe" once sounddevice was imported."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows
+        yield
+        return
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, set())
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 # --- watching a stream -----------------------------------------------------------------------
