@@ -13,6 +13,7 @@ import collections
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -88,6 +89,8 @@ class SoundDeviceSpeaker:
         self._lock = threading.Lock()  # the clip queue (shared with the audio callback)
         self._ctl = threading.Lock()  # opening, starting and aborting the stream
         self._queue: collections.deque[list[Any]] = collections.deque()  # [playback, samples, position]
+        #: Receives what goes to the device and when it is heard (the echo canceller's reference).
+        self.on_played: Callable[[Samples, int, float], None] | None = None
 
     def open(self) -> None:
         """Open the output stream now (AudioDeviceError when there is no usable speaker)."""
@@ -146,6 +149,9 @@ class SoundDeviceSpeaker:
                     playback.finish()
         if filled < frames:
             out[filled:] = 0.0
+        if filled and self.on_played is not None:
+            ahead = time_info.outputBufferDacTime - time_info.currentTime
+            self.on_played(out[:filled], self.rate, time.monotonic() + (ahead if 0.0 < ahead < 1.0 else 0.0))
 
     def stop(self) -> None:
         """Cut the sound now: drop queued clips and what the device has buffered."""
