@@ -46,6 +46,8 @@ FRAME = SAMPLE_RATE // 100
 #: The reference is fed this much ahead of the microphone time it is matched with: the
 #: timestamps are estimates, and an echo must never reach the canceller before its reference.
 LEAD = 0.03
+#: Seconds of reference after which the canceller counts as converged (measured on the rig: 1-2 s).
+WARM = 3.0
 #: Reference samples kept on the timeline (a power of two, for the ring index).
 _RING = 1 << 16  # 4 s
 
@@ -61,6 +63,10 @@ class EchoCanceller(Protocol):
 
     def process(self, block: Samples) -> Samples:
         """Clean one microphone block (16 kHz float32); may return a few samples more or fewer."""
+
+    @property
+    def warm(self) -> bool:
+        """Whether it has heard enough of the speaker to have learnt the room."""
 
 
 class WebRtcEchoCanceller:
@@ -93,6 +99,8 @@ class WebRtcEchoCanceller:
         self._lock = threading.Lock()
         self._echo_in = 0.0
         self._echo_out = 0.0
+        self._echo_seconds = 0.0
+        self._far_hold = 0  # frames left in the room's tail after the speaker went quiet
         #: Seconds of microphone audio processed, and the CPU seconds it took.
         self.seconds = 0.0
         self.cpu = 0.0
@@ -163,11 +171,23 @@ class WebRtcEchoCanceller:
         return out
 
     def _measure(self, near: Samples, far: Samples, out: Samples) -> None:
-        # Only frames where something played and the microphone heard it: the echo.
-        for i in range(0, near.size, FRAME):
-            if float(np.mean(np.square(far[i:i + FRAME]))) > 1e-6:
-                self._echo_in += float(np.sum(np.square(near[i:i + FRAME], dtype=np.float64)))
-                self._echo_out += float(np.sum(np.square(out[i:i + FRAME], dtype=np.float64)))
+        # Echo frames: something played within the room's tail (0.3 s) and the microphone heard it.
+        frames = near.size // FRAME
+        far_on = np.mean(np.square(far[:frames * FRAME].reshape(frames, FRAME)), axis=1) > 1e-6
+        near_pow = np.sum(np.square(near[:frames * FRAME].reshape(frames, FRAME), dtype=np.float64), axis=1)
+        out_pow = np.sum(np.square(out[:frames * FRAME].reshape(frames, FRAME), dtype=np.float64), axis=1)
+        for i in range(frames):
+            self._far_hold = 30 if far_on[i] else max(0, self._far_hold - 1)
+            if far_on[i]:
+                self._echo_seconds += FRAME / SAMPLE_RATE
+            if self._far_hold and near_pow[i] > 1e-7 * FRAME:
+                self._echo_in += float(near_pow[i])
+                self._echo_out += float(out_pow[i])
+
+    @property
+    def warm(self) -> bool:
+        """True once :data:`WARM` s of the speaker went through (AEC3 has converged by then)."""
+        return self._echo_seconds >= WARM
 
     def erle_db(self) -> float | None:
         """Echo return loss enhancement so far: microphone power / cleaned power while playing."""

@@ -39,8 +39,8 @@ MIN_BARGE_IN = 0.25
 class BargeInDetector:
     """silero over the cleaned microphone: fires once ``min_speech`` s of speech accumulated.
 
-    Short gaps (the hysteresis of :class:`~oi_voice.voice.capture.Capture`) keep counting;
-    ``vad_silence`` s of silence start over.
+    Voiced windows count across short gaps; ``silence`` s without one start over.
+    ``min_windows`` may be raised while the canceller is still learning the room.
     """
 
     def __init__(self, *, min_speech: float = MIN_BARGE_IN, threshold: float = 0.5, silence: float = 0.3) -> None:
@@ -68,7 +68,7 @@ class BargeInDetector:
         self._pending = data[n * BLOCK:]
         for i in range(n):
             prob = self._vad(data[i * BLOCK:(i + 1) * BLOCK])
-            if prob >= self.threshold or (self._voiced and prob >= self.threshold - 0.15):
+            if prob >= self.threshold:  # no hysteresis: residual echo hovers just below
                 self._voiced += 1
                 self._quiet = 0
             elif self._voiced:
@@ -95,12 +95,14 @@ class TurnTaking:
         self._interrupt = interrupt
         self._busy = busy
         self.detector = BargeInDetector(min_speech=min_speech)
+        self._min_windows = self.detector.min_windows
         self.answer_seconds = answer_seconds
         self.capture: Capture | None = None
         self._hands_free = 0  # listen_turn calls in progress
         self._loop_listening = False  # the hands-free loop itself waits in Capture.listen
         self._armed = False
         self._fired = False
+        self._busy_until = 0.0  # when the app was last seen speaking or working on a turn
         self._lock = threading.Lock()
         self._watcher: threading.Thread | None = None
         self._pending: Utterance | None = None
@@ -124,6 +126,10 @@ class TurnTaking:
             if not self._armed:
                 self._armed = True
                 self.detector.reset()
+            # Until the canceller has learnt the room (the first reply), its residual is
+            # louder: ask for twice as much speech.
+            learning = self.echo is not None and not self.echo.warm
+            self.detector.min_windows = self._min_windows * (2 if learning else 1)
             if block.size and self.detector.feed(block):
                 self._barge_in()
         else:
@@ -137,6 +143,8 @@ class TurnTaking:
         if capture.listening and not self._loop_listening:
             return False  # a spoken answer to a confirmation: that listener hears it
         busy = self._busy()
+        if busy:
+            self._busy_until = time.monotonic()
         if self._fired:
             # One barge-in per reply: the interrupted turn is still unwinding.
             self._fired = busy
@@ -199,8 +207,21 @@ class TurnTaking:
             pending, self._pending = self._pending, None
         if pending is not None:
             return pending
-        self._loop_listening = True
-        try:
-            return capture.listen(timeout, cancel)
-        finally:
-            self._loop_listening = False
+        deadline = time.monotonic() + timeout
+        while True:
+            self._loop_listening = True
+            try:
+                utterance = capture.listen(max(0.0, deadline - time.monotonic()), cancel)
+            finally:
+                self._loop_listening = False
+            if utterance is None or not self._unconfirmed(utterance):
+                return utterance
+            # Heard while the app spoke, and not speech enough to barge in: the reply's residue.
+            log.info("dropped %.1f s heard over the reply (no barge-in)", utterance.seconds)
+
+    def _unconfirmed(self, utterance: Utterance) -> bool:
+        """Whether ``utterance`` overlapped the app's own speech with no barge-in in it."""
+        start = utterance.speech_end - utterance.seconds
+        if self._busy_until < start:
+            return False
+        return not any(start <= at <= utterance.speech_end + 0.5 for at in self.barge_ins)
