@@ -101,6 +101,9 @@ class WebRtcEchoCanceller:
         self._echo_out = 0.0
         self._echo_seconds = 0.0
         self._far_hold = 0  # frames left in the room's tail after the speaker went quiet
+        self._burst = [0.0, 0.0]  # microphone and cleaned power of the current burst
+        #: ERLE (dB) of each burst of speech so far (a reply, when its sentences follow closely).
+        self.bursts: list[float] = []
         #: Seconds of microphone audio processed, and the CPU seconds it took.
         self.seconds = 0.0
         self.cpu = 0.0
@@ -177,12 +180,19 @@ class WebRtcEchoCanceller:
         near_pow = np.sum(np.square(near[:frames * FRAME].reshape(frames, FRAME), dtype=np.float64), axis=1)
         out_pow = np.sum(np.square(out[:frames * FRAME].reshape(frames, FRAME), dtype=np.float64), axis=1)
         for i in range(frames):
+            was = self._far_hold
             self._far_hold = 30 if far_on[i] else max(0, self._far_hold - 1)
             if far_on[i]:
                 self._echo_seconds += FRAME / SAMPLE_RATE
             if self._far_hold and near_pow[i] > 1e-7 * FRAME:
                 self._echo_in += float(near_pow[i])
                 self._echo_out += float(out_pow[i])
+                self._burst[0] += float(near_pow[i])
+                self._burst[1] += float(out_pow[i])
+            elif was and not self._far_hold and self._burst[0] > 0.0:
+                # One burst of speech (a reply's sentences) and its tail are over.
+                self.bursts.append(10.0 * math.log10(self._burst[0] / max(self._burst[1], 1e-12)))
+                self._burst = [0.0, 0.0]
 
     @property
     def warm(self) -> bool:
