@@ -46,7 +46,8 @@ FRAME = SAMPLE_RATE // 100
 #: The reference is fed this much ahead of the microphone time it is matched with: the
 #: timestamps are estimates, and an echo must never reach the canceller before its reference.
 LEAD = 0.03
-#: Seconds of reference after which the canceller counts as converged (measured on the rig: 1-2 s).
+#: Seconds of reference after which the canceller counts as converged even when it never
+#: heard an echo to remove (headphones with cancellation forced on).
 WARM = 3.0
 #: Reference samples kept on the timeline (a power of two, for the ring index).
 _RING = 1 << 16  # 4 s
@@ -102,6 +103,8 @@ class WebRtcEchoCanceller:
         self._echo_seconds = 0.0
         self._far_hold = 0  # frames left in the room's tail after the speaker went quiet
         self._burst = [0.0, 0.0]  # microphone and cleaned power of the current burst
+        self._recent = (0.0, 0.0)  # the same, decaying (~0.5 s)
+        self._converged = False
         #: ERLE (dB) of each burst of speech so far (a reply, when its sentences follow closely).
         self.bursts: list[float] = []
         #: Seconds of microphone audio processed, and the CPU seconds it took.
@@ -189,6 +192,10 @@ class WebRtcEchoCanceller:
                 self._echo_out += float(out_pow[i])
                 self._burst[0] += float(near_pow[i])
                 self._burst[1] += float(out_pow[i])
+                # The last ~0.5 s of echo: once 10 dB of it is gone, AEC3 has found the room.
+                self._recent = (0.98 * self._recent[0] + float(near_pow[i]), 0.98 * self._recent[1] + float(out_pow[i]))
+                if self._echo_seconds >= 0.5 and self._recent[0] > 10.0 * self._recent[1]:
+                    self._converged = True
             elif was and not self._far_hold and self._burst[0] > 0.0:
                 # One burst of speech (a reply's sentences) and its tail are over.
                 self.bursts.append(10.0 * math.log10(self._burst[0] / max(self._burst[1], 1e-12)))
@@ -196,8 +203,8 @@ class WebRtcEchoCanceller:
 
     @property
     def warm(self) -> bool:
-        """True once :data:`WARM` s of the speaker went through (AEC3 has converged by then)."""
-        return self._echo_seconds >= WARM
+        """Converged: it removes 10 dB of the echo, or :data:`WARM` s of the speaker went through."""
+        return self._converged or self._echo_seconds >= WARM
 
     def erle_db(self) -> float | None:
         """Echo return loss enhancement so far: microphone power / cleaned power while playing."""

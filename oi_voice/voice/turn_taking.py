@@ -32,8 +32,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("oi_voice.voice")
 
 #: Seconds of voiced audio (after the canceller) that make a barge-in: long enough that a
-#: click, a breath or a residual echo syllable does not cut the reply.
-MIN_BARGE_IN = 0.25
+#: click, a breath or a residual echo syllable does not cut the reply (on the rig the
+#: cleaned reply never reaches two voiced windows in a row), short enough that the reply
+#: stops within ~0.3 s of the first word.
+MIN_BARGE_IN = 0.15
+#: Seconds after a barge-in before another can be detected.
+REARM = 1.5
 
 
 class BargeInDetector:
@@ -95,13 +99,11 @@ class TurnTaking:
         self._interrupt = interrupt
         self._busy = busy
         self.detector = BargeInDetector(min_speech=min_speech)
-        self._min_windows = self.detector.min_windows
         self.answer_seconds = answer_seconds
         self.capture: Capture | None = None
         self._hands_free = 0  # listen_turn calls in progress
         self._loop_listening = False  # the hands-free loop itself waits in Capture.listen
         self._armed = False
-        self._fired = False
         self._busy_until = 0.0  # when the app was last seen speaking or working on a turn
         self._lock = threading.Lock()
         self._watcher: threading.Thread | None = None
@@ -126,10 +128,6 @@ class TurnTaking:
             if not self._armed:
                 self._armed = True
                 self.detector.reset()
-            # Until the canceller has learnt the room (the first reply), its residual is
-            # louder: ask for twice as much speech.
-            learning = self.echo is not None and not self.echo.warm
-            self.detector.min_windows = self._min_windows * (2 if learning else 1)
             if block.size and self.detector.feed(block):
                 self._barge_in()
         else:
@@ -145,17 +143,18 @@ class TurnTaking:
         busy = self._busy()
         if busy:
             self._busy_until = time.monotonic()
-        if self._fired:
-            # One barge-in per reply: the interrupted turn is still unwinding.
-            self._fired = busy
+        if self.echo is not None and not self.echo.warm:
+            # The canceller is still learning the room (the first second of the first reply):
+            # what it lets through cannot be told from a voice.
             return False
+        if self.barge_ins and time.monotonic() - self.barge_ins[-1] < REARM:
+            return False  # one barge-in per reply: the interrupted turn is still unwinding
         return busy
 
     def _barge_in(self) -> None:
         at = time.monotonic()
         self.barge_ins.append(at)
         log.info("barge-in: speech over the reply")
-        self._fired = True
         watcher = None
         with self._lock:
             if not self._loop_listening:  # else the hands-free loop's own listen hears it
