@@ -49,6 +49,9 @@ LEAD = 0.03
 #: Seconds of reference after which the canceller counts as converged even when it never
 #: heard an echo to remove (headphones with cancellation forced on).
 WARM = 3.0
+#: How late an echo can be and still be recognised as one (AEC3's own range, measured: 450 ms+).
+MAX_DELAY = 0.5
+_HISTORY = int(1.2 * SAMPLE_RATE)
 #: Reference samples kept on the timeline (a power of two, for the ring index).
 _RING = 1 << 16  # 4 s
 
@@ -68,6 +71,13 @@ class EchoCanceller(Protocol):
     @property
     def warm(self) -> bool:
         """Whether it has heard enough of the speaker to have learnt the room."""
+
+    def echo_likeness(self, seconds: float) -> float:
+        """How much the last ``seconds`` of cleaned audio resemble what was played (0..1).
+
+        A voice over the reply is unlike the reply; an echo the canceller let through
+        (a device glitch moved it) is the reply, a little late.
+        """
 
 
 class WebRtcEchoCanceller:
@@ -105,6 +115,8 @@ class WebRtcEchoCanceller:
         self._burst = [0.0, 0.0]  # microphone and cleaned power of the current burst
         self._recent = (0.0, 0.0)  # the same, decaying (~0.5 s)
         self._converged = False
+        self._history_far = np.zeros(0, dtype=np.float32)  # the reference as fed, and the output
+        self._history_out = np.zeros(0, dtype=np.float32)
         #: ERLE (dB) of each burst of speech so far (a reply, when its sentences follow closely).
         self.bursts: list[float] = []
         #: Seconds of microphone audio processed, and the CPU seconds it took.
@@ -172,9 +184,32 @@ class WebRtcEchoCanceller:
                 out = np.asarray(self._apm.process(np.ascontiguousarray(near[:whole]),
                                                    np.ascontiguousarray(far_all[:whole])), dtype=np.float32)
                 self._measure(near[:whole], far_all[:whole], out)
+                self._keep(far_all[:whole], out)
         self.seconds += block.size / SAMPLE_RATE
         self.cpu += time.thread_time() - t_cpu
         return out
+
+    def _keep(self, far: Samples, out: Samples) -> None:
+        self._history_far = np.concatenate([self._history_far, far])[-_HISTORY:]
+        self._history_out = np.concatenate([self._history_out, out])[-_HISTORY:]
+
+    def echo_likeness(self, seconds: float) -> float:
+        """The largest normalised correlation of the last ``seconds`` of output with the reference.
+
+        Searched over the delays AEC3 handles (up to :data:`MAX_DELAY`).
+        """
+        with self._lock:
+            out = self._history_out[-int(seconds * SAMPLE_RATE):].astype(np.float64)
+            far = self._history_far[-(out.size + int(MAX_DELAY * SAMPLE_RATE)):].astype(np.float64)
+        if out.size == 0 or far.size < out.size:
+            return 0.0
+        n = 1 << math.ceil(math.log2(far.size + out.size))
+        # corr[k] = sum_t out[t] * far[k + t]: the output against every window of the reference.
+        corr = np.fft.irfft(np.fft.rfft(far, n) * np.conj(np.fft.rfft(out, n)), n)[: far.size - out.size + 1]
+        energy = np.concatenate([[0.0], np.cumsum(far * far)])
+        windows = energy[out.size:] - energy[: far.size - out.size + 1]
+        denominator = np.sqrt(np.maximum(windows, 1e-12) * max(float(np.dot(out, out)), 1e-12))
+        return float(np.max(np.abs(corr) / denominator))
 
     def _measure(self, near: Samples, far: Samples, out: Samples) -> None:
         # Echo frames: something played within the room's tail (0.3 s) and the microphone heard it.

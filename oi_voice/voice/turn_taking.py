@@ -36,6 +36,8 @@ log = logging.getLogger("oi_voice.voice")
 #: cleaned reply never reaches two voiced windows in a row), short enough that the reply
 #: stops within ~0.3 s of the first word.
 MIN_BARGE_IN = 0.15
+#: Output this much like the reference (normalised correlation) is an echo, not a voice.
+ECHO_LIKE = 0.6
 #: Seconds after a barge-in before another can be detected.
 REARM = 1.5
 
@@ -123,13 +125,22 @@ class TurnTaking:
     def process(self, block: Samples) -> Samples:
         """``Capture.filter``: cancel the echo, then look for speech over the reply."""
         if self.echo is not None:
-            block = self.echo.process(block)
+            try:
+                block = self.echo.process(block)
+            except Exception:  # the microphone must keep working, uncancelled
+                log.exception("echo cancellation failed; the microphone continues without it")
+                self.echo = None
         if self._watching():
             if not self._armed:
                 self._armed = True
                 self.detector.reset()
             if block.size and self.detector.feed(block):
-                self._barge_in()
+                likeness = self.echo.echo_likeness(0.3) if self.echo is not None else 0.0
+                if likeness < ECHO_LIKE:
+                    self._barge_in()
+                else:  # the reply itself, let through by a glitch: not a person
+                    log.info("speech over the reply is the reply's echo (%.2f): no barge-in", likeness)
+                    self.detector.reset()
         else:
             self._armed = False
         return block
@@ -155,15 +166,12 @@ class TurnTaking:
         at = time.monotonic()
         self.barge_ins.append(at)
         log.info("barge-in: speech over the reply")
-        watcher = None
         with self._lock:
             if not self._loop_listening:  # else the hands-free loop's own listen hears it
-                watcher = self._watcher = threading.Thread(target=self._record, name="oi-voice-barge-in",
-                                                           daemon=True)
+                self._watcher = threading.Thread(target=self._record, name="oi-voice-barge-in", daemon=True)
+                self._watcher.start()  # started under the lock: listen() may join it at once
         # Off the capture thread: it must keep reading (and the recorder needs its blocks).
         threading.Thread(target=self._interrupt, args=("barge-in",), name="oi-voice-interrupt", daemon=True).start()
-        if watcher is not None:
-            watcher.start()
 
     def _record(self) -> None:
         """Record the barge-in to its end; it is the next request."""
@@ -199,7 +207,8 @@ class TurnTaking:
 
     def listen(self, capture: Capture, timeout: float, cancel: threading.Event | None) -> Utterance | None:
         """The next hands-free request: a barge-in already heard, else ``capture.listen``."""
-        watcher = self._watcher
+        with self._lock:
+            watcher = self._watcher
         if watcher is not None:
             watcher.join(self.answer_seconds + capture.max_utterance)
         with self._lock:

@@ -13,8 +13,9 @@ voice session in hands-free mode (``listen_turn`` in a loop) speaks typed replie
   with cancellation on and off;
 - barge-in: a Piper utterance ("Stop. Open the other folder instead.") said into the
   microphone over a long reply -> the last loud 20 ms block of the reply on the
-  speaker's monitor, from the moment the person's first word starts (paplay's start
-  plus the clip's own lead silence: paplay's connection time counts against us);
+  speaker's monitor, from the moment the person's first word reaches the microphone
+  (found in a recording of ``mic`` by cross-correlation; both recordings are parec's
+  with the same 20 ms latency);
 - CPU per second of microphone audio in the canceller (thread CPU time of
   ``process``, alignment included), and the same for WebRTC alone, offline.
 
@@ -83,16 +84,33 @@ def _replies(echo: str) -> dict[str, Any]:
             session.close()
             session.interpreter.close()
     canceller = session.turn_taking.echo
-    out: dict[str, Any] = {"self_started": len([t for t in loop.heard if t]), "barge_ins": len(loop.barge_ins)}
+    # Its own voice either cut the reply (a barge-in) or became a request (a transcript).
+    out: dict[str, Any] = {"requests": len([t for t in loop.heard if t]), "barge_ins": len(loop.barge_ins)}
+    out["self_started"] = out["requests"] + out["barge_ins"]
     if canceller is not None:
         out.update(erle=canceller.erle_db(), bursts=canceller.bursts,
                    cpu_ms_per_s=1000 * canceller.cpu / max(canceller.seconds, 1e-9))
     return out
 
 
+def _onset(recording: Any, clip: Any) -> float:
+    """When ``clip`` starts in ``recording`` (monotonic; the same parec latency as spk.monitor's)."""
+    import numpy as np
+
+    blocks = list(recording.blocks)
+    audio = np.concatenate([b for _t, b in blocks])
+    n = 1 << int(np.ceil(np.log2(audio.size + clip.size)))
+    corr = np.fft.irfft(np.fft.rfft(audio, n) * np.conj(np.fft.rfft(clip, n)), n)[: audio.size]
+    index = int(np.argmax(corr))
+    ends = np.cumsum([b.size for _t, b in blocks])
+    k = int(np.searchsorted(ends, index, side="right"))
+    return float(blocks[k][0] - (ends[k] - index) / 16000)
+
+
 def _barge_in(running: Any, utterances: Any, reps: int) -> list[float]:
     """Person speaks over a long reply -> reply silent on the speaker's monitor."""
     import numpy as np
+    import voice_env
     from echo_room import HandsFree
     from scripted_llm import ScriptedLLM, endless, text
 
@@ -123,12 +141,15 @@ def _barge_in(running: Any, utterances: Any, reps: int) -> list[float]:
                 if not loop.wait(lambda h, n=seen: len(sentences) >= n + 2, timeout=60):
                     recording.stop()
                     continue
-                said = time.monotonic() + lead / 16000
+                heard = voice_env.Recording(running.env, "mic")  # when the first word reaches the microphone
+                assert heard.started.wait(15)
                 running.say_into_mic(wav)
                 loop.wait(lambda h, b=before: len(h.finished) >= b + 2, timeout=120)
                 turn.join(60)
                 session.wait_idle(60)
                 recording.stop()
+                heard.stop()
+                said = _onset(heard, clip) + lead / 16000
                 after = [t for t in recording.loud_times() if t > said]
                 # The reply's last loud block before the answer ("Opening the other folder.") began.
                 answer = min((t for t in sentences[seen:] if t > said), default=None)
@@ -193,9 +214,9 @@ def report(results: dict[str, Any]) -> str:
                      f"(energy-weighted: a glitch under load weighs most); per reply median "
                      f"{statistics.median(on['bursts']):.1f} dB (min {min(on['bursts']):.1f}, max "
                      f"{max(on['bursts']):.1f}), target >= {ERLE_TARGET:.0f} dB")
-    lines.append(f"self-started turns per {REPLIES} replies: {on['self_started']} with cancellation "
-                 f"({on['barge_ins']} barge-ins), {off['self_started']} without ({off['barge_ins']} barge-ins); "
-                 "target 0")
+    lines.append(f"self-started turns per {REPLIES} replies (its own voice cut the reply or made a request): "
+                 f"{on['self_started']} with cancellation ({on['barge_ins']} cut, {on['requests']} requests), "
+                 f"{off['self_started']} without ({off['barge_ins']} cut, {off['requests']} requests); target 0")
     if barge:
         lines.append(f"barge-in, person's first word -> reply silent (spk.monitor): median "
                      f"{statistics.median(barge) * 1000:.0f} ms (min {min(barge) * 1000:.0f}, max "
@@ -222,12 +243,14 @@ def rows(ctx: Any) -> list[Any]:
                        note=f"target >= {ERLE_TARGET:.0f} dB; {REPLIES} Piper replies, -10 dB, ~40 ms, sox reverb; "
                        f"all replies energy-weighted: {on['erle']:.1f} dB", missing=dict(none)))
     out.append(Row(f"voice: self-started turns per {REPLIES} replies, cancellation on", "turns",
-                   {OI_VOICE: [on["self_started"]]}, 0, missing=dict(none)))
+                   {OI_VOICE: [on["self_started"]]}, 0, note="cut by its own voice, or its own voice as a request",
+                   missing=dict(none)))
     out.append(Row(f"voice: self-started turns per {REPLIES} replies, cancellation off", "turns",
                    {OI_VOICE: [off["self_started"]]}, note="the failure the rig catches", missing=dict(none)))
     out.append(Row("voice: hands-free barge-in, person's first word -> reply silent", "s",
                    {OI_VOICE: results["barge_in"]}, BARGE_IN_TARGET,
-                   note="spk.monitor; paplay's start counts against us", missing=dict(none)))
+                   note="first word at the microphone -> last loud block of the reply on spk.monitor",
+                   missing=dict(none)))
     if on.get("cpu_ms_per_s") is not None:
         out.append(Row("voice: echo canceller CPU per second of audio", "ms", {OI_VOICE: [on["cpu_ms_per_s"]]},
                        note=f"WebRTC AEC3 + NS alone: {results['webrtc_cpu_ms_per_s']:.1f} ms", missing=dict(none)))
