@@ -229,7 +229,7 @@ class WebRtcEchoCanceller:
                 self._burst[1] += float(out_pow[i])
                 # The last ~0.5 s of echo: once 10 dB of it is gone, AEC3 has found the room.
                 self._recent = (0.98 * self._recent[0] + float(near_pow[i]), 0.98 * self._recent[1] + float(out_pow[i]))
-                if self._echo_seconds >= 0.5 and self._recent[0] > 10.0 * self._recent[1]:
+                if self._echo_seconds >= 1.5 and self._recent[0] > 10.0 * self._recent[1]:
                     self._converged = True
             elif was and not self._far_hold and self._burst[0] > 0.0:
                 # One burst of speech (a reply's sentences) and its tail are over.

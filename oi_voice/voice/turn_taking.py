@@ -38,8 +38,9 @@ log = logging.getLogger("oi_voice.voice")
 MIN_BARGE_IN = 0.15
 #: Output this much like the reference (normalised correlation) is an echo, not a voice.
 ECHO_LIKE = 0.6
-#: Seconds after a barge-in before another can be detected.
-REARM = 1.5
+#: Seconds after a barge-in before another can be detected: the person is still talking
+#: ("stop, open the other folder instead"), and that is one request, not two.
+REARM = 4.0
 
 
 class BargeInDetector:
@@ -155,7 +156,7 @@ class TurnTaking:
         if busy:
             self._busy_until = time.monotonic()
         if self.echo is not None and not self.echo.warm:
-            # The canceller is still learning the room (the first second of the first reply):
+            # The canceller is still learning the room (the first seconds of the first reply):
             # what it lets through cannot be told from a voice.
             return False
         if self.barge_ins and time.monotonic() - self.barge_ins[-1] < REARM:
