@@ -467,6 +467,10 @@ SCHEMA = Schema([
        field=DialogField(QT_TRANSLATE_NOOP("settings", "Say what will run and listen for yes or no"),
                          "Behaviour"), **_V),
     _s("voice.barge_in", "bool", True, "push-to-talk while speaking stops the reply", **_V),
+    _s("voice.echo_cancellation", "choice", "auto", "remove the app's own voice from the microphone: auto (on "
+       "unless the output is headphones), on or off", choices=("auto", "on", "off"),
+       flags=("--echo-cancellation",), metavar="auto|on|off", env="OI_VOICE_ECHO_CANCELLATION",
+       flag_help="echo cancellation on the microphone (default auto: on unless the output is headphones)", **_V),
     _s("voice.answer_timeout", "float", 6.0, "seconds to wait for a spoken answer to start", minimum=0, **_V),
     _s("voice.no_speech_threshold", "float", 0.6, "segments at least this likely to be silence are dropped",
        minimum=0, **_V),

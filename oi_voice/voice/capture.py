@@ -451,6 +451,8 @@ class Capture:
         self.error: Exception | None = None
         self.blocks = 0
         self.first_block = threading.Event()
+        #: Applied to every block before anything listens (echo cancellation: voice.turn_taking).
+        self.filter: Callable[[Samples], Samples] | None = None
 
     # -- lifetime --------------------------------------------------------------------------
 
@@ -501,6 +503,11 @@ class Capture:
     def recording(self) -> bool:
         """Whether push-to-talk is held."""
         return self._mode == _PTT
+
+    @property
+    def listening(self) -> bool:
+        """Whether a :meth:`listen` waits for an utterance."""
+        return self._mode == _LISTEN
 
     # -- hands-free ------------------------------------------------------------------------
 
@@ -590,6 +597,10 @@ class Capture:
             self.blocks += 1
             if not self.first_block.is_set():
                 self.first_block.set()
+            if self.filter is not None:
+                block = self.filter(block)
+                if block.size == 0:
+                    continue
             self._level = level(block)
             now = time.monotonic()
             if now - self._last_level_emit >= 0.066:

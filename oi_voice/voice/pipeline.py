@@ -45,6 +45,7 @@ from oi_voice.settings import Record
 from oi_voice.voice.capture import AudioSource, Capture, Listener, Microphone, Utterance
 from oi_voice.voice.confirm import SpokenConfirmation
 from oi_voice.voice.devices import DeviceStatus
+from oi_voice.voice.echo import echo_canceller
 from oi_voice.voice.events import (
     CodeReady,
     ConfirmationAnswered,
@@ -75,6 +76,7 @@ from oi_voice.voice.speech_queue import SpeechQueue
 from oi_voice.voice.speech_text import Purpose, code_sentence, speakable
 from oi_voice.voice.stt import SpeechToText
 from oi_voice.voice.tts import Synthesizer
+from oi_voice.voice.turn_taking import TurnTaking
 
 if TYPE_CHECKING:
     from oi_voice.core.interpreter import Interpreter
@@ -148,6 +150,8 @@ class VoiceSession:
         self._started = False
         #: Which device is away; a lost speaker cuts what is being said (the turn's text goes on).
         self.devices = DeviceStatus(self.events.emit, self._device_lost)
+        #: The microphone path: echo cancellation and hands-free barge-in (voice.turn_taking).
+        self.turn_taking = TurnTaking(self.interrupt, lambda: self.speaking or self.busy)
 
     # -- lifetime --------------------------------------------------------------------------
 
@@ -188,6 +192,8 @@ class VoiceSession:
             self.devices.attach(source, "input")
             capture = Capture(source, preroll=self.config.preroll, vad_silence=self.config.vad_silence,
                               on_event=self.events.emit)
+            self.turn_taking.echo = echo_canceller(self.config.echo_cancellation, source, speaker, self._error)
+            self.turn_taking.attach(capture, speaker)
             try:
                 # The VAD serves hands-free turns and spoken answers to confirmations.
                 capture.start(vad=self.config.vad or self.config.confirm_by_voice)
@@ -322,18 +328,23 @@ class VoiceSession:
     # -- hands-free ------------------------------------------------------------------------
 
     def listen_turn(self, timeout: float = 30.0, cancel: threading.Event | None = None) -> TurnResult | None:
-        """Wait for speech (VAD end-of-speech), then run it as a turn; None if nobody spoke."""
+        """Wait for speech (VAD end-of-speech), then run it as a turn; None if nobody spoke.
+
+        While the turn runs, speech over it (echo-cancelled) is a barge-in: the reply stops,
+        and the next call returns at once with what was said (:mod:`oi_voice.voice.turn_taking`).
+        """
         capture = self._require_capture()
-        self.events.emit(ListeningStarted("hands-free"))
-        utterance = capture.listen(timeout, cancel)
-        if utterance is None:
-            if isinstance(capture.error, AudioDeviceLost):
-                raise capture.error
-            if capture.error is not None:
-                raise AudioDeviceError(f"the microphone stopped working: {capture.error}")
-            self.events.emit(NothingHeard("no speech before the timeout"))
-            return None
-        return self.run_utterance(utterance)
+        with self.turn_taking.hands_free():  # speech over the reply is a barge-in, and the next request
+            self.events.emit(ListeningStarted("hands-free"))
+            utterance = self.turn_taking.listen(capture, timeout, cancel)
+            if utterance is None:
+                if isinstance(capture.error, AudioDeviceLost):
+                    raise capture.error
+                if capture.error is not None:
+                    raise AudioDeviceError(f"the microphone stopped working: {capture.error}")
+                self.events.emit(NothingHeard("no speech before the timeout"))
+                return None
+            return self.run_utterance(utterance)
 
     # -- turns -----------------------------------------------------------------------------
 

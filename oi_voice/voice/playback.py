@@ -96,6 +96,8 @@ class SoundDeviceSpeaker:
         self._opened_at = 0
         self.watch = devices.StreamWatch("output", on_lost=self._device_lost, reopen=self._reopen,
                                          on_back=lambda: self.on_device(None), device=device)
+        #: Receives what goes to the device and when it is heard (the echo canceller's reference).
+        self.on_played: Callable[[Samples, int, float], None] | None = None
 
     def open(self) -> None:
         """Open the output stream now (AudioDeviceError when there is no usable speaker)."""
@@ -193,6 +195,9 @@ class SoundDeviceSpeaker:
                     playback.finish()
         if filled < frames:
             out[filled:] = 0.0
+        if filled and self.on_played is not None:
+            ahead = time_info.outputBufferDacTime - time_info.currentTime
+            self.on_played(out[:filled], self.rate, time.monotonic() + (ahead if 0.0 < ahead < 1.0 else 0.0))
 
     def stop(self) -> None:
         """Cut the sound now: drop queued clips and what the device has buffered."""
