@@ -470,7 +470,13 @@ SCHEMA = Schema([
     _s("voice.echo_cancellation", "choice", "auto", "remove the app's own voice from the microphone: auto (on "
        "unless the output is headphones), on or off", choices=("auto", "on", "off"),
        flags=("--echo-cancellation",), metavar="auto|on|off", env="OI_VOICE_ECHO_CANCELLATION",
-       flag_help="echo cancellation on the microphone (default auto: on unless the output is headphones)", **_V),
+       flag_help="echo cancellation on the microphone (default auto: on unless the output is headphones)",
+       field=DialogField(QT_TRANSLATE_NOOP("settings", "&Echo cancellation:"), "Voice",
+                         labels=(QT_TRANSLATE_NOOP("settings", "Automatic (on unless you use headphones)"),
+                                 QT_TRANSLATE_NOOP("settings", "On"), QT_TRANSLATE_NOOP("settings", "Off")),
+                         tooltip=QT_TRANSLATE_NOOP("settings", "Removes the app's own voice from the microphone, "
+                                                   "so that hands-free works on loudspeakers and you can "
+                                                   "interrupt it by speaking.")), **_V),
     _s("voice.answer_timeout", "float", 6.0, "seconds to wait for a spoken answer to start", minimum=0, **_V),
     _s("voice.no_speech_threshold", "float", 0.6, "segments at least this likely to be silence are dropped",
        minimum=0, **_V),

@@ -864,6 +864,26 @@ Code the model writes waits for your OK before it runs.</source>
         <translation>실행할 내용을 말하고 “네” 또는 “아니요”를 듣기</translation>
     </message>
     <message>
+        <source>&amp;Echo cancellation:</source>
+        <translation>에코 제거(&amp;E):</translation>
+    </message>
+    <message>
+        <source>Automatic (on unless you use headphones)</source>
+        <translation>자동 (헤드폰이 아니면 켜짐)</translation>
+    </message>
+    <message>
+        <source>On</source>
+        <translation>켜기</translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation>끄기</translation>
+    </message>
+    <message>
+        <source>Removes the app&apos;s own voice from the microphone, so that hands-free works on loudspeakers and you can interrupt it by speaking.</source>
+        <translation>마이크에서 앱 자신의 목소리를 제거합니다. 스피커로도 핸즈프리를 쓸 수 있고, 말로 끼어들어 멈출 수 있습니다.</translation>
+    </message>
+    <message>
         <source>&amp;Microphone:</source>
         <translation>마이크(&amp;M):</translation>
     </message>

@@ -864,6 +864,26 @@ Code the model writes waits for your OK before it runs.</source>
         <translation>说出将要运行的内容，并听取“是”或“不”</translation>
     </message>
     <message>
+        <source>&amp;Echo cancellation:</source>
+        <translation>回声消除(&amp;E)：</translation>
+    </message>
+    <message>
+        <source>Automatic (on unless you use headphones)</source>
+        <translation>自动（除非使用耳机，否则开启）</translation>
+    </message>
+    <message>
+        <source>On</source>
+        <translation>开启</translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Removes the app&apos;s own voice from the microphone, so that hands-free works on loudspeakers and you can interrupt it by speaking.</source>
+        <translation>从麦克风中去除应用自己的声音：免提模式在扬声器上也能正常使用，你也可以直接说话打断它。</translation>
+    </message>
+    <message>
         <source>&amp;Microphone:</source>
         <translation>麦克风(&amp;M)：</translation>
     </message>
