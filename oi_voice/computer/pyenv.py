@@ -223,7 +223,10 @@ class PythonEnvironment:
     async def _install(self, fileno: int) -> None:
         """pip install the packages: from the wheelhouse alone, else (none, or its wheels do not fit this
         Python) from the package index, the wheelhouse still a source."""
-        install = [str(self.python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input"]
+        # --no-compile: byte-compiling pandas, numpy and matplotlib took half the set-up (17 s -> 9 s);
+        # Python writes the .pyc of what is imported, when it is first imported.
+        install = [str(self.python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
+                   "--no-compile"]
         failure = "Installing " + ", ".join(self.packages) + " failed"
         if self.wheelhouse is not None and self.wheelhouse.is_dir():
             self._write_pip_config()
