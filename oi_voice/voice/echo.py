@@ -185,6 +185,11 @@ class WebRtcEchoCanceller:
                                                    np.ascontiguousarray(far_all[:whole])), dtype=np.float32)
                 self._measure(near[:whole], far_all[:whole], out)
                 self._keep(far_all[:whole], out)
+                if not self._far_hold:
+                    # Nothing played within the room's tail: there is no echo to remove, and the
+                    # canceller's noise suppression only blurs the voice for Whisper (push-to-talk
+                    # heard "six times" as "it time is"). It still ran, to keep its state.
+                    out = near[:whole].copy()
         self.seconds += block.size / SAMPLE_RATE
         self.cpu += time.thread_time() - t_cpu
         return out
